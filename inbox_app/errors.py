@@ -1,0 +1,21 @@
+"""The root of every error Inbox raises on purpose.
+
+Each package defines its own base under :class:`InboxError` that also subclasses the
+matching built-in, so generic handlers keep working::
+
+    InboxError
+     +-- SmimeError (ValueError)              inbox_app.smime.errors
+     |    +-- MalformedError                   the input is not well-formed MIME/CMS
+     |    +-- IdentityError                    a PKCS#12 file could not be used
+     |    +-- SignatureVerificationError       a signature did not check out (has .status)
+     |    +-- UnsupportedError                 an algorithm or structure we do not handle
+     +-- StorageError (OSError)                inbox_app.fileio
+     +-- UsageError (ValueError)               inbox_app.cli (bad command line input)
+
+Errors meant for users carry a one-line, user-facing message as ``str(error)``.
+Anything that is not an ``InboxError`` is a bug and keeps its traceback.
+"""
+
+
+class InboxError(Exception):
+    """Base class of all errors Inbox raises deliberately; ``str()`` is user-facing."""

@@ -1,0 +1,82 @@
+"""Facts about certificates that the engine reports or checks: addresses, names, keys."""
+
+from __future__ import annotations
+
+import hashlib
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from inbox_app.smime.report import Signer
+
+
+def email_addresses(cert: x509.Certificate) -> tuple[str, ...]:
+    """The certificate's mail addresses: SAN rfc822Name values, then subject emailAddress.
+
+    RFC 8550 §3 puts the address in subjectAltName; older CAs put it in the subject's
+    emailAddress attribute, which receiving agents must also accept.
+    """
+    found: list[str] = []
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        found.extend(san.value.get_values_for_type(x509.RFC822Name))
+    except x509.ExtensionNotFound:
+        pass
+    except ValueError:  # a malformed SAN: report no addresses rather than guess
+        pass
+    for attribute in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS):
+        value = attribute.value
+        if isinstance(value, str):
+            found.append(value)
+    unique: list[str] = []
+    for address in found:
+        if address not in unique:
+            unique.append(address)
+    return tuple(unique)
+
+
+def subject_text(cert: x509.Certificate) -> str:
+    """The subject as RFC 4514 text (plain text: never to be rendered as markup)."""
+    try:
+        return cert.subject.rfc4514_string()
+    except ValueError:
+        return "<unreadable subject>"
+
+
+def common_name(cert: x509.Certificate) -> str | None:
+    attributes = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if attributes and isinstance(attributes[0].value, str):
+        return attributes[0].value
+    return None
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 over the DER certificate, lower-case hex."""
+    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+
+
+def signer_of(cert: x509.Certificate) -> Signer:
+    """Describe ``cert`` as a :class:`Signer` for reports."""
+    return Signer(
+        addresses=email_addresses(cert),
+        subject=subject_text(cert),
+        sha256=fingerprint(cert),
+        common_name=common_name(cert),
+    )
+
+
+def key_weakness(cert: x509.Certificate) -> str | None:
+    """Why the certificate's public key is too weak to trust, or None if it is acceptable."""
+    try:
+        key = cert.public_key()
+    except (ValueError, TypeError):
+        return None  # unparseable keys fail signature checks elsewhere
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+        return f"RSA key of {key.key_size} bits"
+    if isinstance(key, dsa.DSAPublicKey) and key.key_size < 2048:
+        return f"DSA key of {key.key_size} bits"
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 256:
+        return f"EC key on {key.curve.name}"
+    return None

@@ -1,0 +1,269 @@
+"""Unwrap the cryptographic layers at a message's MIME root and report what they prove.
+
+RFC 8551 §3.9 and RFC 9787: only layers that wrap the whole message give it a security
+status. A signed or encrypted part further down the tree (an attachment, one branch of a
+multipart/mixed, something referenced from HTML) is never checked or decrypted
+automatically: "Johnny, you are fired" (MIME wrapping) and EFAIL (direct exfiltration)
+both rely on clients that did.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from cryptography import x509
+
+from inbox_app.smime import _cms, mime
+from inbox_app.smime.algorithms import MICALG
+from inbox_app.smime.errors import MalformedError, SignatureVerificationError, SmimeError
+from inbox_app.smime.report import (
+    EncryptionStatus,
+    Report,
+    SignatureStatus,
+    SignedLayer,
+    Signer,
+    worst,
+)
+from inbox_app.smime.sender import address_matches, sender_from_fields
+from inbox_app.smime.trust import TrustStore
+from inbox_app.smime.verify import verify_signed_data
+
+MAX_LAYERS = 8
+# RFC 9788 §4: Date and signing time farther apart than this are suspicious.
+_DATE_SKEW = timedelta(hours=1)
+_PKCS7_SIGNATURE = frozenset({"application/pkcs7-signature", "application/x-pkcs7-signature"})
+_PKCS7_MIME = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
+_NESTED_SMIME = re.compile(rb"application/(x-)?pkcs7-(mime|signature)", re.IGNORECASE)
+
+
+@dataclass
+class _Context:
+    trust: TrustStore
+    now: datetime
+    extra_certificates: Sequence[x509.Certificate]
+    sender: str | None
+
+
+def open_message(
+    raw: bytes,
+    *,
+    trust: TrustStore,
+    now: datetime,
+    extra_certificates: Sequence[x509.Certificate] = (),
+) -> Report:
+    """Open a whole RFC 5322 message: verify every signed layer at its root.
+
+    Never raises for bad input: malformed messages end in a report with status ``error``
+    and a one-line ``error``; the displayable ``inner`` message is only set when the
+    layers could be unwrapped.
+
+    Args:
+        raw: the message exactly as received.
+        trust: trust anchors for signers' paths.
+        now: the time at which certificates must be valid.
+        extra_certificates: known certificates (contacts) usable as signers or
+            intermediates, never as anchors.
+    """
+    report = Report()
+    try:
+        _unwrap(raw, report, trust, now, extra_certificates)
+    except SmimeError as exc:
+        report.signature = worst(report.signature, SignatureStatus.ERROR)
+        report.error = str(exc)
+        report.inner = None
+    except RecursionError:
+        report.signature = worst(report.signature, SignatureStatus.ERROR)
+        report.error = "the message is nested too deeply"
+        report.inner = None
+    return report
+
+
+def _unwrap(
+    raw: bytes,
+    report: Report,
+    trust: TrustStore,
+    now: datetime,
+    extra_certificates: Sequence[x509.Certificate],
+) -> None:
+    outer = mime.parse_entity(raw)
+    sender = sender_from_fields(outer.get_all("from"))
+    report.from_address = sender.address
+    context = _Context(trust, now, extra_certificates, sender.address)
+
+    entity = outer
+    for _depth in range(MAX_LAYERS + 1):
+        ctype = entity.content_type
+        if ctype.value == "multipart/signed":
+            protocol = (ctype.param("protocol") or "").lower()
+            if protocol not in _PKCS7_SIGNATURE:
+                report.warnings.append(f"a {protocol or 'non-S/MIME'} signature was not checked")
+                break
+            entity = _open_detached(entity, report, context)
+        elif ctype.value in _PKCS7_MIME:
+            der = entity.decoded_body()
+            smime_type = (ctype.param("smime-type") or "").lower()
+            kind = _cms.content_type_of(der)
+            if kind == "signed_data" and smime_type in ("", "signed-data"):
+                entity = _open_opaque(der, report, context)
+            elif kind in ("enveloped_data", "authenticated_enveloped_data"):
+                report.layers.append("encrypted")
+                report.encryption = EncryptionStatus.FAILED
+                report.error = report.error or "this version cannot decrypt messages yet"
+                _bind_sender(report, sender.address, sender.problem)
+                return
+            else:
+                raise MalformedError(f"unexpected S/MIME content ({smime_type or kind})")
+        else:
+            break
+    else:
+        raise MalformedError("the message has too many nested security layers")
+
+    if not report.signed_layers and _NESTED_SMIME.search(entity.body):
+        report.warnings.append(
+            "the message contains a signed or encrypted part that does not cover the whole "
+            "message; it was not checked"
+        )
+    _bind_sender(report, sender.address, sender.problem)
+    _check_dates(report, outer)
+    if entity is outer:
+        report.inner = raw
+    else:
+        # The displayable message: the outer fields (unprotected, as RFC 9788 §2 warns)
+        # in front of exactly the entity the innermost layer protected.
+        report.inner = (
+            mime.non_content_fields(outer.header_block)
+            + b"MIME-Version: 1.0\r\n"
+            + mime.canonicalize_line_endings(entity.raw)
+        )
+
+
+def _open_detached(entity: mime.Entity, report: Report, context: _Context) -> mime.Entity:
+    boundary = entity.content_type.param("boundary")
+    if not boundary:
+        raise MalformedError("multipart/signed without a boundary")
+    parts = mime.split_multipart(entity.body, boundary)
+    if len(parts) != 2:
+        raise MalformedError(f"multipart/signed has {len(parts)} parts instead of 2")
+    signature_part = mime.parse_entity(parts[1])
+    if signature_part.content_type.value not in _PKCS7_SIGNATURE:
+        raise MalformedError(
+            f"the signature part is {signature_part.content_type.value}, not a CMS signature"
+        )
+    der = signature_part.decoded_body()
+    received = parts[0]
+    # RFC 8551 §3.1.1: the signature covers the canonical (CRLF) form. Content sent as
+    # binary may have been signed exactly as received, so that is the second candidate.
+    candidates = [mime.canonicalize_line_endings(received)]
+    if candidates[0] != received:
+        candidates.append(received)
+    kind = "signed"
+    failure: SignatureVerificationError | None = None
+    for content in candidates:
+        try:
+            verified = verify_signed_data(
+                der,
+                detached_content=content,
+                trust=context.trust,
+                now=context.now,
+                extra_certificates=context.extra_certificates,
+            )
+        except SignatureVerificationError as exc:
+            if failure is None or exc.status is not SignatureStatus.INVALID:
+                failure = exc
+            if exc.status is SignatureStatus.INVALID:
+                continue
+            break
+        else:
+            failure = None
+            _record_valid(report, kind, verified.signer, verified.digest, verified.signing_time)
+            micalg = (entity.content_type.param("micalg") or "").lower()
+            if micalg and micalg != MICALG.get(verified.digest, verified.digest):
+                report.warnings.append(f"micalg={micalg} does not match the {verified.digest} used")
+            return mime.parse_entity(content)
+    assert failure is not None
+    _record_failure(report, kind, failure)
+    return mime.parse_entity(candidates[0])
+
+
+def _open_opaque(der: bytes, report: Report, context: _Context) -> mime.Entity:
+    kind = "signed-opaque"
+    try:
+        verified = verify_signed_data(
+            der,
+            detached_content=None,
+            trust=context.trust,
+            now=context.now,
+            extra_certificates=context.extra_certificates,
+        )
+    except SignatureVerificationError as exc:
+        _record_failure(report, kind, exc)
+        content = _cms.parse_signed_data(der).econtent or b""
+        return mime.parse_entity(content)
+    _record_valid(report, kind, verified.signer, verified.digest, verified.signing_time)
+    return mime.parse_entity(verified.content)
+
+
+def _record_valid(
+    report: Report, kind: str, signer: Signer, digest: str, signing_time: datetime | None
+) -> None:
+    report.layers.append(kind)
+    report.signed_layers.append(
+        SignedLayer(kind, SignatureStatus.VALID, "", signer, digest, signing_time)
+    )
+    report.signature = worst(report.signature, SignatureStatus.VALID)
+
+
+def _record_failure(report: Report, kind: str, failure: SignatureVerificationError) -> None:
+    report.layers.append(kind)
+    report.signed_layers.append(SignedLayer(kind, failure.status, str(failure), failure.signer))
+    report.signature = worst(report.signature, failure.status)
+    if report.error is None:
+        report.error = str(failure)
+
+
+def _bind_sender(report: Report, sender: str | None, problem: str | None) -> None:
+    if not report.signed_layers:
+        return
+    matches = []
+    for layer in report.signed_layers:
+        signer = layer.signer
+        if signer is None:
+            matches.append(False)
+            continue
+        matched = sender is not None and address_matches(sender, signer.addresses)
+        matches.append(matched)
+        if not matched:
+            signed_by = ", ".join(signer.addresses) or "a certificate without an address"
+            if sender is None:
+                reason = f"signed by {signed_by}, but {problem}"
+            else:
+                reason = f"signed by {signed_by}, not by the sender {sender}"
+            report.warnings.append(reason)
+            if report.signature in (SignatureStatus.VALID, SignatureStatus.WEAK,
+                                    SignatureStatus.EXPIRED, SignatureStatus.UNTRUSTED):
+                # RFC 8550 §3: a signature from someone else is not valid for this sender.
+                report.signature = SignatureStatus.INVALID
+                report.error = reason
+    report.sender_match = all(matches)
+
+
+def _check_dates(report: Report, outer: mime.Entity) -> None:
+    date_value = outer.get_all("date")
+    if len(date_value) != 1:
+        return
+    try:
+        date = parsedate_to_datetime(date_value[0])
+    except (TypeError, ValueError, IndexError):
+        return
+    if date.tzinfo is None:
+        return
+    for layer in report.signed_layers:
+        if layer.signing_time is not None and abs(layer.signing_time - date) > _DATE_SKEW:
+            report.warnings.append(
+                f"the Date field ({date:%Y-%m-%d %H:%M %Z}) differs from the signing time "
+                f"({layer.signing_time:%Y-%m-%d %H:%M %Z})"
+            )

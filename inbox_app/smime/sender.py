@@ -1,0 +1,56 @@
+"""Binding a signature to the message's sender (RFC 8550 §3, "Johnny, you are fired" §ID).
+
+The only address that counts is the addr-spec of the single From field; display names are
+ignored entirely, since an attacker can write any address into one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email import errors as email_errors
+from email.headerregistry import AddressHeader, HeaderRegistry
+
+_REGISTRY = HeaderRegistry()
+
+
+@dataclass(frozen=True)
+class FromAddress:
+    """The sender's address, or why there is no single one."""
+
+    address: str | None
+    problem: str | None = None
+
+
+def sender_from_fields(from_values: list[str]) -> FromAddress:
+    """Extract the one addr-spec from the message's From field values."""
+    if not from_values:
+        return FromAddress(None, "the message has no From field")
+    if len(from_values) > 1:
+        return FromAddress(None, f"the message has {len(from_values)} From fields")
+    value = from_values[0]
+    if any(ord(ch) < 32 and ch not in "\t" for ch in value):
+        return FromAddress(None, "the From field contains control characters")
+    try:
+        header = _REGISTRY("from", value)
+    except (email_errors.HeaderParseError, ValueError, IndexError):
+        return FromAddress(None, "the From field cannot be parsed")
+    assert isinstance(header, AddressHeader)
+    if header.defects:
+        return FromAddress(None, "the From field is malformed")
+    addresses = header.addresses
+    if len(addresses) != 1:
+        return FromAddress(None, f"the From field names {len(addresses)} addresses")
+    address = addresses[0]
+    if not address.username or not address.domain:
+        return FromAddress(None, "the From field has no complete address")
+    return FromAddress(address.addr_spec)
+
+
+def address_matches(sender: str, certificate_addresses: tuple[str, ...]) -> bool:
+    """RFC 5321 §2.4: the domain compares case-insensitively, the local part exactly."""
+    local, _, domain = sender.rpartition("@")
+    for candidate in certificate_addresses:
+        c_local, _, c_domain = candidate.rpartition("@")
+        if c_local == local and c_domain.lower() == domain.lower() and local:
+            return True
+    return False
