@@ -1,0 +1,73 @@
+"""S/MIME identities: a certificate, its private key and its issuers, from PKCS#12."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, pkcs12
+
+from inbox_app.smime.errors import IdentityError
+
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A certificate with its private key; ``chain`` holds the other certificates given."""
+
+    certificate: x509.Certificate
+    private_key: SigningKey
+    chain: tuple[x509.Certificate, ...] = ()
+
+    def __repr__(self) -> str:  # never let a key reach a log or a traceback
+        return f"Identity(subject={self.certificate.subject.rfc4514_string()!r})"
+
+
+def load_identity(data: bytes, password: bytes | None) -> Identity:
+    """Load a ``.p12``/``.pfx`` file: legacy (RC2/3DES) and modern (PBES2/AES) encodings.
+
+    Args:
+        data: the PKCS#12 file's bytes.
+        password: its password; None or empty tries both the empty and the absent password,
+            which PKCS#12 tells apart (RFC 7292 Appendix B.1).
+
+    Raises:
+        IdentityError: wrong password, not PKCS#12, no key or certificate, or a key that
+            does not belong to the certificate.
+    """
+    attempts = [password] if password else [b"", None]
+    loaded = None
+    for attempt in attempts:
+        try:
+            with warnings.catch_warnings():
+                # NSS writes BER; cryptography parses it but warns that one day it may not.
+                warnings.simplefilter("ignore", UserWarning)
+                loaded = pkcs12.load_pkcs12(data, attempt)
+            break
+        except (ValueError, TypeError):
+            continue
+    if loaded is None:
+        raise IdentityError("cannot open the PKCS#12 file: wrong password or not a PKCS#12 file")
+    key = loaded.key
+    if loaded.cert is None or key is None:
+        raise IdentityError("the PKCS#12 file does not hold both a certificate and its private key")
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey,
+                            ed25519.Ed25519PrivateKey)):
+        raise IdentityError("the PKCS#12 file holds a key type Inbox cannot use")
+    certificate = loaded.cert.certificate
+    if _public_der(key.public_key()) != _public_der(certificate.public_key()):
+        raise IdentityError("the private key in the PKCS#12 file does not match its certificate")
+    chain = tuple(extra.certificate for extra in loaded.additional_certs)
+    return Identity(certificate, key, chain)
+
+
+def _public_der(key: object) -> bytes:
+    public_bytes = getattr(key, "public_bytes", None)
+    if public_bytes is None:
+        return b""
+    result = public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    assert isinstance(result, bytes)
+    return result
