@@ -1,0 +1,63 @@
+"""The ``inbox-app`` command: global options, sub-commands, one-line errors, exit codes.
+
+Exit codes: 0 success; 1 a security check failed; 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from inbox_app import __version__
+from inbox_app.cli import smime_commands
+from inbox_app.errors import InboxError
+from inbox_app.paths import HOME_ENV, resolve_home
+from inbox_app.services.secure_mail import SecureMail
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        raise SystemExit(smime_commands.EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="inbox-app",
+        description="Inbox: mail you can trust, with S/MIME.",
+        epilog="Exit codes: 0 success; 1 a security check failed; 2 bad input or usage.",
+    )
+    parser.add_argument("--version", action="version", version=f"inbox-app {__version__}")
+    parser.add_argument("--home", metavar="DIR",
+                        help=f"data directory (default: ${HOME_ENV} or the platform's)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                       parser_class=_Parser)
+    smime_commands.add_parsers(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return smime_commands.EXIT_BAD_INPUT
+    service = SecureMail(resolve_home(args.home))
+    try:
+        code: int = args.handler(args, service)
+    except InboxError as exc:
+        sys.stderr.write(f"inbox-app: {smime_commands.one_line(str(exc))}\n")
+        return smime_commands.EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return smime_commands.EXIT_OK
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Credentials: the app's trust anchors now; keystore, profiles and contacts later."""

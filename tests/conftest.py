@@ -1,0 +1,34 @@
+"""Shared fixtures: the test PKI, the interop corpus, the openssl peer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.pki import StandardPKI, standard_pki
+
+REPO = Path(__file__).resolve().parent.parent
+INTEROP = Path(os.environ.get("INBOX_INTEROP_DIR", REPO.parent / "shared" / "interop"))
+
+
+@pytest.fixture(scope="session")
+def pki() -> StandardPKI:
+    return standard_pki()
+
+
+@pytest.fixture(scope="session")
+def interop() -> Path:
+    if not (INTEROP / "MANIFEST.tsv").is_file():
+        pytest.fail(f"the interop corpus is missing at {INTEROP} (set INBOX_INTEROP_DIR)")
+    return INTEROP
+
+
+@pytest.fixture(scope="session")
+def openssl() -> str:
+    path = shutil.which("openssl")
+    if path is None:
+        pytest.fail("openssl is not installed (the test command installs it)")
+    return path
