@@ -7,8 +7,18 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.pki import StandardPKI, standard_pki
+
+# "ci" (the default, used by scripts/test.sh) explores more; "dev" is quick.
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
 INTEROP = Path(os.environ.get("INBOX_INTEROP_DIR", REPO.parent / "shared" / "interop"))
