@@ -32,10 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success; 1 a security check failed; 2 bad input or usage.",
     )
     parser.add_argument("--version", action="version", version=f"inbox-app {__version__}")
-    parser.add_argument("--home", metavar="DIR",
-                        help=f"data directory (default: ${HOME_ENV} or the platform's)")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
-                                       parser_class=_Parser)
+    parser.add_argument(
+        "--home", metavar="DIR", help=f"data directory (default: ${HOME_ENV} or the platform's)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     smime_commands.add_parsers(subparsers)
     return parser
 

@@ -22,16 +22,26 @@ EXIT_BAD_INPUT = 2
 class _KeyAction(argparse.Action):
     """``--key`` starts a new key; a following ``--password-file`` belongs to it."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         keys = list(getattr(namespace, "keys", None) or [])
         keys.append([values, None])
         namespace.keys = keys
 
 
 class _PasswordFileAction(argparse.Action):
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         keys = getattr(namespace, "keys", None) or []
         if keys and keys[-1][1] is None:
             keys[-1][1] = values
@@ -47,27 +57,52 @@ def add_parsers(subparsers: Any) -> None:
     sign.add_argument("input", metavar="IN", help="the message to sign ('-' for stdin)")
     sign.add_argument("--key", required=True, metavar="ID.p12", help="PKCS#12 identity")
     sign.add_argument("--password-file", metavar="F", help="file whose first line is the password")
-    sign.add_argument("--opaque", action="store_true",
-                      help="application/pkcs7-mime signed-data instead of multipart/signed")
+    sign.add_argument(
+        "--opaque",
+        action="store_true",
+        help="application/pkcs7-mime signed-data instead of multipart/signed",
+    )
     sign.add_argument("--digest", choices=["sha256", "sha384", "sha512"], default="sha256")
     sign.add_argument("--pss", action="store_true", help="RSASSA-PSS instead of PKCS#1 v1.5")
-    sign.add_argument("--encryption-cert", metavar="PEM",
-                      help="announce this certificate as the one to encrypt to")
+    sign.add_argument(
+        "--encryption-cert",
+        metavar="PEM",
+        help="announce this certificate as the one to encrypt to",
+    )
     sign.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     sign.set_defaults(handler=run_sign)
 
     open_ = commands.add_parser("open", help="verify (and later decrypt) a message and report")
     open_.add_argument("input", metavar="IN", help="the message ('-' for stdin)")
-    open_.add_argument("--ca", action="append", default=[], metavar="PEM",
-                       help="trust these certificate authorities too (repeatable)")
-    open_.add_argument("--key", action=_KeyAction, metavar="ID.p12", dest="keys",
-                       help="a PKCS#12 identity that may decrypt (repeatable)")
-    open_.add_argument("--password-file", action=_PasswordFileAction, metavar="F",
-                       dest="password_file", help="password for the preceding --key, or all")
+    open_.add_argument(
+        "--ca",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="trust these certificate authorities too (repeatable)",
+    )
+    open_.add_argument(
+        "--key",
+        action=_KeyAction,
+        metavar="ID.p12",
+        dest="keys",
+        help="a PKCS#12 identity that may decrypt (repeatable)",
+    )
+    open_.add_argument(
+        "--password-file",
+        action=_PasswordFileAction,
+        metavar="F",
+        dest="password_file",
+        help="password for the preceding --key, or all",
+    )
     open_.add_argument("--at", metavar="ISO8601", help="check certificates at this time")
     open_.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    open_.add_argument("-o", "--output", metavar="OUT",
-                       help="write the displayable message here (only when everything checks out)")
+    open_.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write the displayable message here (only when everything checks out)",
+    )
     open_.set_defaults(handler=run_open, keys=[], password_file=None)
 
 

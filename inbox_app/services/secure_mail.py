@@ -47,9 +47,7 @@ class SecureMail:
         del identities
         return open_message(raw, trust=self.trust_store(extra_anchors), now=now)
 
-    def sign(
-        self, raw: bytes, identity: Identity, *, now: datetime, options: SignOptions
-    ) -> bytes:
+    def sign(self, raw: bytes, identity: Identity, *, now: datetime, options: SignOptions) -> bytes:
         """Sign a whole message with ``identity``."""
         return sign_message(
             raw,

@@ -212,7 +212,7 @@ def digest_algorithm_id(name: str) -> algos.DigestAlgorithm:
 
 def build_signed_attrs(attributes: list[cms.CMSAttribute]) -> cms.CMSAttributes:
     """A DER SET OF attributes, sorted by encoding as DER requires (X.690 §11.6)."""
-    encoded = sorted((attr.dump() for attr in attributes))
+    encoded = sorted(attr.dump() for attr in attributes)
     return cms.CMSAttributes([cms.CMSAttribute.load(blob) for blob in encoded])
 
 

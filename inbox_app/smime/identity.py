@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, pkcs12
 
 from inbox_app.smime.errors import IdentityError
@@ -54,8 +55,9 @@ def load_identity(data: bytes, password: bytes | None) -> Identity:
     key = loaded.key
     if loaded.cert is None or key is None:
         raise IdentityError("the PKCS#12 file does not hold both a certificate and its private key")
-    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey,
-                            ed25519.Ed25519PrivateKey)):
+    if not isinstance(
+        key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
+    ):
         raise IdentityError("the PKCS#12 file holds a key type Inbox cannot use")
     certificate = loaded.cert.certificate
     if _public_der(key.public_key()) != _public_der(certificate.public_key()):
@@ -64,10 +66,5 @@ def load_identity(data: bytes, password: bytes | None) -> Identity:
     return Identity(certificate, key, chain)
 
 
-def _public_der(key: object) -> bytes:
-    public_bytes = getattr(key, "public_bytes", None)
-    if public_bytes is None:
-        return b""
-    result = public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    assert isinstance(result, bytes)
-    return result
+def _public_der(key: CertificatePublicKeyTypes) -> bytes:
+    return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)

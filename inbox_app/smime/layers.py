@@ -161,7 +161,7 @@ def _open_detached(entity: mime.Entity, report: Report, context: _Context) -> mi
     if candidates[0] != received:
         candidates.append(received)
     kind = "signed"
-    failure: SignatureVerificationError | None = None
+    failures: list[SignatureVerificationError] = []
     for content in candidates:
         try:
             verified = verify_signed_data(
@@ -172,19 +172,19 @@ def _open_detached(entity: mime.Entity, report: Report, context: _Context) -> mi
                 extra_certificates=context.extra_certificates,
             )
         except SignatureVerificationError as exc:
-            if failure is None or exc.status is not SignatureStatus.INVALID:
-                failure = exc
+            failures.append(exc)
             if exc.status is SignatureStatus.INVALID:
-                continue
+                continue  # the other candidate may be the form that was signed
             break
         else:
-            failure = None
             _record_valid(report, kind, verified.signer, verified.digest, verified.signing_time)
             micalg = (entity.content_type.param("micalg") or "").lower()
             if micalg and micalg != MICALG.get(verified.digest, verified.digest):
                 report.warnings.append(f"micalg={micalg} does not match the {verified.digest} used")
             return mime.parse_entity(content)
-    assert failure is not None
+    # Prefer the more specific failure (e.g. "expired") over the digest mismatch of the
+    # candidate form that was not the one signed.
+    failure = next((f for f in failures if f.status is not SignatureStatus.INVALID), failures[0])
     _record_failure(report, kind, failure)
     return mime.parse_entity(candidates[0])
 
@@ -243,8 +243,12 @@ def _bind_sender(report: Report, sender: str | None, problem: str | None) -> Non
             else:
                 reason = f"signed by {signed_by}, not by the sender {sender}"
             report.warnings.append(reason)
-            if report.signature in (SignatureStatus.VALID, SignatureStatus.WEAK,
-                                    SignatureStatus.EXPIRED, SignatureStatus.UNTRUSTED):
+            if report.signature in (
+                SignatureStatus.VALID,
+                SignatureStatus.WEAK,
+                SignatureStatus.EXPIRED,
+                SignatureStatus.UNTRUSTED,
+            ):
                 # RFC 8550 §3: a signature from someone else is not valid for this sender.
                 report.signature = SignatureStatus.INVALID
                 report.error = reason

@@ -105,7 +105,7 @@ def parse_content_type(value: str) -> ContentType:
     msg["Content-Type"] = value
     ctype = msg.get_content_type()
     params: dict[str, str] = {}
-    for key, param_value in msg.get_params()[1:]:
+    for key, param_value in (msg.get_params() or [])[1:]:
         if isinstance(param_value, tuple):
             param_value = email.utils.collapse_rfc2231_value(param_value)
         params[key.lower()] = str(param_value)

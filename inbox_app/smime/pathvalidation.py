@@ -7,10 +7,11 @@ replaces serverAuth, and certificates carried in a message may only ever be inte
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -151,8 +152,7 @@ def _check_path(
         if now > cert.not_valid_after_utc:
             raise SignatureVerificationError(
                 SignatureStatus.EXPIRED,
-                f"certificate {subject_text(cert)} expired on "
-                f"{cert.not_valid_after_utc:%Y-%m-%d}",
+                f"certificate {subject_text(cert)} expired on {cert.not_valid_after_utc:%Y-%m-%d}",
             )
         if now < cert.not_valid_before_utc:
             raise SignatureVerificationError(
@@ -230,7 +230,7 @@ def _check_revocation(
 ) -> None:
     if not crls:
         return
-    for cert, issuer in zip(path, path[1:], strict=False):
+    for cert, issuer in itertools.pairwise(path):
         for crl in crls:
             if crl.issuer != issuer.subject:
                 continue

@@ -34,7 +34,8 @@ def sender_from_fields(from_values: list[str]) -> FromAddress:
         header = _REGISTRY("from", value)
     except (email_errors.HeaderParseError, ValueError, IndexError):
         return FromAddress(None, "the From field cannot be parsed")
-    assert isinstance(header, AddressHeader)
+    if not isinstance(header, AddressHeader):
+        return FromAddress(None, "the From field cannot be parsed")
     if header.defects:
         return FromAddress(None, "the From field is malformed")
     addresses = header.addresses

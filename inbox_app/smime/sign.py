@@ -111,16 +111,22 @@ def sign_message(
         + boundary
         + b'"\r\n\r\n'
         + b"This is an S/MIME signed message.\r\n\r\n"
-        + b"--" + boundary + b"\r\n"
+        + b"--"
+        + boundary
+        + b"\r\n"
         + entity
-        + b"\r\n--" + boundary + b"\r\n"
+        + b"\r\n--"
+        + boundary
+        + b"\r\n"
         + b'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n'
         + b"Content-Transfer-Encoding: base64\r\n"
         + b'Content-Disposition: attachment; filename="smime.p7s"\r\n'
         + b"Content-Description: S/MIME Cryptographic Signature\r\n"
         + b"\r\n"
         + _base64_lines(der)
-        + b"--" + boundary + b"--\r\n"
+        + b"--"
+        + boundary
+        + b"--\r\n"
     )
 
 
@@ -195,7 +201,8 @@ def _sign(
             # RFC 4056 §3: salt length equal to the hash length, MGF1 with the same hash.
             salt = hash_algorithm.digest_size
             signature = key.sign(
-                data, padding.PSS(mgf=padding.MGF1(hash_algorithm), salt_length=salt),
+                data,
+                padding.PSS(mgf=padding.MGF1(hash_algorithm), salt_length=salt),
                 hash_algorithm,
             )
             params = algos.RSASSAPSSParams(
@@ -282,9 +289,9 @@ def _seven_bit_safe(entity: bytes) -> bytes:
             continue
         _encode_leaf(part)
     out = BytesIO()
-    BytesGenerator(out, mangle_from_=False, policy=email.policy.compat32.clone(linesep="\r\n")).flatten(
-        parsed
-    )
+    BytesGenerator(
+        out, mangle_from_=False, policy=email.policy.compat32.clone(linesep="\r\n")
+    ).flatten(parsed)
     return out.getvalue()
 
 

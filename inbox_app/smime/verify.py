@@ -78,21 +78,28 @@ def verify_signed_data(
     if len(signed.signers) > 1:
         # RFC 8551 allows several, but which one vouches for the message would then be
         # ambiguous; "Johnny, you are fired" shows how attackers use that.
-        raise MalformedError(f"the signature has {len(signed.signers)} signers; exactly one is allowed")
+        raise MalformedError(
+            f"the signature has {len(signed.signers)} signers; exactly one is allowed"
+        )
     if not signed.digest_algorithms:
         raise MalformedError("the signature lists no digest algorithms")
     info = signed.signers[0]
 
-    if detached_content is not None and signed.econtent is not None:
-        # eContent confusion: a detached signature that carries content of its own could
-        # make different clients show different text as "signed".
-        raise MalformedError("a detached signature carries content of its own (eContent confusion)")
-    if detached_content is None and signed.econtent is None:
+    if detached_content is not None:
+        if signed.econtent is not None:
+            # eContent confusion: a detached signature that carries content of its own
+            # could make different clients show different text as "signed".
+            raise MalformedError(
+                "a detached signature carries content of its own (eContent confusion)"
+            )
+        content = detached_content
+    elif signed.econtent is None:
         raise MalformedError("the signed message has no content")
-    content = detached_content if detached_content is not None else signed.econtent
-    assert content is not None
+    else:
+        content = signed.econtent
 
-    if info.signed_attrs_der is None:
+    signed_attrs = info.signed_attrs_der
+    if signed_attrs is None:
         raise MalformedError("the signature has no signed attributes")
     if info.content_type_attr is None or info.message_digest_attr is None:
         raise MalformedError("the signed attributes lack contentType or messageDigest")
@@ -124,7 +131,7 @@ def verify_signed_data(
             signer=signer,
         )
     try:
-        _check_signature(info, signer_cert)
+        _check_signature(info, signed_attrs, signer_cert)
     except InvalidSignature:
         raise SignatureVerificationError(
             SignatureStatus.INVALID, "the signature does not match the signer's key", signer=signer
@@ -150,7 +157,9 @@ def verify_signed_data(
     if weak_key and not any(weak_key in text for text in weaknesses):
         weaknesses.insert(0, f"the signer has a {weak_key}")
     if weaknesses:
-        raise SignatureVerificationError(SignatureStatus.WEAK, "weak: " + "; ".join(weaknesses), signer=signer)
+        raise SignatureVerificationError(
+            SignatureStatus.WEAK, "weak: " + "; ".join(weaknesses), signer=signer
+        )
 
     return VerifiedSignature(
         signer=signer,
@@ -201,20 +210,18 @@ def _subject_key_id(cert: x509.Certificate) -> bytes | None:
         return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except (x509.ExtensionNotFound, ValueError):
         try:
-            return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest  # type: ignore[arg-type]
+            return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
         except (TypeError, ValueError, UnsupportedAlgorithm):
             return None
 
 
-def _check_signature(info: _cms.SignerInfoData, cert: x509.Certificate) -> None:
+def _check_signature(info: _cms.SignerInfoData, data: bytes, cert: x509.Certificate) -> None:
     """Check the signature over the signed attributes with the signer's public key.
 
     Raises:
         InvalidSignature: the signature does not verify.
         SignatureVerificationError: status ``error`` for an unsupported algorithm.
     """
-    assert info.signed_attrs_der is not None
-    data = info.signed_attrs_der
     try:
         key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
