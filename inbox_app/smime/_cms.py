@@ -15,14 +15,13 @@ from typing import Any, TypeVar
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 
+from inbox_app.smime import _der
 from inbox_app.smime.errors import MalformedError
 
 _T = TypeVar("_T")
 
 # Everything asn1crypto raises on hostile input; RecursionError covers absurd nesting.
 _ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
-
-_SINGLE_VALUED = ("content_type", "message_digest", "signing_time")
 
 
 @dataclass(frozen=True)
@@ -130,20 +129,12 @@ def _parse_signer(info: cms.SignerInfo) -> SignerInfoData:
 
     attrs = info["signed_attrs"]
     signed_attrs_der = None
-    values: dict[str, list[Any]] = {}
-    types: list[str] = []
+    parsed = _SignedAttributes()
     if not isinstance(attrs, core.Void):
         # The signature covers the DER encoding of the attributes with an explicit SET OF
         # tag, not the [0] IMPLICIT tag they travel under (RFC 5652 §5.4).
         signed_attrs_der = b"\x31" + _der_length(len(attrs.contents)) + attrs.contents
-        for attr in attrs:
-            name = str(attr["type"].native)
-            types.append(name)
-            if name in _SINGLE_VALUED:
-                values.setdefault(name, []).extend(value.native for value in attr["values"])
-    for name in _SINGLE_VALUED:
-        if types.count(name) > 1 or len(values.get(name, ())) > 1:
-            raise MalformedError(f"the signed attribute {name} appears more than once")
+        parsed = _parse_signed_attributes(attrs.contents)
 
     algorithm = info["signature_algorithm"]
     signature_algo = str(algorithm.signature_algo)
@@ -162,27 +153,93 @@ def _parse_signer(info: cms.SignerInfo) -> SignerInfoData:
         )
         signature_hash = pss.hash_name
 
-    def single(name: str) -> Any:
-        found = values.get(name)
-        return found[0] if found else None
-
-    content_type_attr = single("content_type")
-    digest_attr = single("message_digest")
     return SignerInfoData(
         issuer_der=issuer_der,
         serial=serial,
         subject_key_id=ski,
         digest_algorithm=str(info["digest_algorithm"]["algorithm"].native),
         signed_attrs_der=signed_attrs_der,
-        content_type_attr=None if content_type_attr is None else str(content_type_attr),
-        message_digest_attr=None if digest_attr is None else bytes(digest_attr),
-        signing_time=single("signing_time"),
+        content_type_attr=parsed.content_type,
+        message_digest_attr=parsed.message_digest,
+        signing_time=parsed.signing_time,
         signature_algorithm=signature_algo,
         signature_hash=signature_hash,
         pss=pss,
         signature=bytes(info["signature"].native),
-        attribute_types=tuple(types),
+        attribute_types=parsed.types,
     )
+
+
+@dataclass
+class _SignedAttributes:
+    content_type: str | None = None
+    message_digest: bytes | None = None
+    signing_time: datetime | None = None
+    types: tuple[str, ...] = ()
+
+
+_OID_CONTENT_TYPE = _der.encode_oid("1.2.840.113549.1.9.3")
+_OID_MESSAGE_DIGEST = _der.encode_oid("1.2.840.113549.1.9.4")
+_OID_SIGNING_TIME = _der.encode_oid("1.2.840.113549.1.9.5")
+_ATTRIBUTE_NAMES = {
+    _OID_CONTENT_TYPE: "content_type",
+    _OID_MESSAGE_DIGEST: "message_digest",
+    _OID_SIGNING_TIME: "signing_time",
+}
+
+
+def _parse_signed_attributes(contents: bytes) -> _SignedAttributes:
+    """Read the attributes verification needs; each may appear once with one value.
+
+    RFC 5652 §11: contentType, messageDigest and signingTime are single-valued and a
+    SignerInfo must not include multiple instances of them.
+    """
+    result = _SignedAttributes()
+    types: list[str] = []
+    for attribute in _der.iter_tlvs(contents):
+        if attribute.tag != _der.TAG_SEQUENCE:
+            raise MalformedError("a signed attribute is not a SEQUENCE")
+        oid, offset = _der.read_tlv(attribute.value)
+        values, end = _der.read_tlv(attribute.value, offset)
+        if oid.tag != _der.TAG_OID or values.tag != _der.TAG_SET or end != len(attribute.value):
+            raise MalformedError("a signed attribute is malformed")
+        name = _ATTRIBUTE_NAMES.get(oid.value)
+        types.append(name or oid.value.hex())
+        if name is None:
+            continue
+        if name in types[:-1]:
+            raise MalformedError(f"the signed attribute {name} appears more than once")
+        items = list(_der.iter_tlvs(values.value))
+        if len(items) != 1:
+            raise MalformedError(f"the signed attribute {name} must have exactly one value")
+        value = items[0]
+        if name == "content_type":
+            if value.tag != _der.TAG_OID:
+                raise MalformedError("the contentType attribute is not an OID")
+            result.content_type = str(
+                cms.ContentType.load(b"\x06" + _der_length(len(value.value)) + value.value).native
+            )
+        elif name == "message_digest":
+            if value.tag != _der.TAG_OCTET_STRING:
+                raise MalformedError("the messageDigest attribute is not an OCTET STRING")
+            result.message_digest = value.value
+        else:
+            result.signing_time = _parse_time(value)
+    result.types = tuple(types)
+    return result
+
+
+def _parse_time(value: _der.Tlv) -> datetime:
+    encoded = bytes([value.tag]) + _der_length(len(value.value)) + value.value
+    if value.tag == _der.TAG_UTC_TIME:
+        parsed = core.UTCTime.load(encoded).native
+    elif value.tag == _der.TAG_GENERALIZED_TIME:
+        parsed = core.GeneralizedTime.load(encoded).native
+    else:
+        raise MalformedError("the signingTime attribute is not a time")
+    if not isinstance(parsed, datetime):
+        raise MalformedError("the signingTime attribute is not a valid time")
+    return parsed
 
 
 def names_equal(der_a: bytes, der_b: bytes) -> bool:

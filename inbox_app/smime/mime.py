@@ -97,8 +97,23 @@ class ContentType:
 DEFAULT_CONTENT_TYPE = ContentType("text/plain", {"charset": "us-ascii"})
 
 
+_MIME_ATOM = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_SIMPLE_CONTENT_TYPE = re.compile(
+    rf"\s*({_MIME_ATOM}/{_MIME_ATOM})\s*((?:;\s*[A-Za-z0-9_.-]+=(?:{_MIME_ATOM}|\"[^\"\\\\\r\n]*\")\s*)*);?\s*"
+)
+_SIMPLE_PARAM = re.compile(rf";\s*([A-Za-z0-9_.-]+)=({_MIME_ATOM}|\"[^\"\\\\\r\n]*\")")
+
+
 def parse_content_type(value: str) -> ContentType:
     """Parse a Content-Type field value (RFC 2045 §5.1, RFC 2231 parameters)."""
+    simple = _SIMPLE_CONTENT_TYPE.fullmatch(value)
+    if simple is not None:
+        # The common case: tokens and plain quoted strings, no RFC 2231, no comments.
+        simple_params = {
+            name.lower(): raw[1:-1] if raw.startswith('"') else raw
+            for name, raw in _SIMPLE_PARAM.findall(simple.group(2))
+        }
+        return ContentType(simple.group(1).lower(), simple_params)
     # The stdlib's compat32 parameter parser is lenient in the ways real mail needs and
     # handles RFC 2231 continuations; we use it on this one field only.
     msg = email.message.Message()

@@ -7,6 +7,7 @@ replaces serverAuth, and certificates carried in a message may only ever be inte
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -290,7 +291,10 @@ def _extension(cert: x509.Certificate, kind: type[_Ext]) -> _Ext | None:
         raise _untrusted(f"certificate {subject_text(cert)} has malformed extensions") from exc
 
 
+@functools.lru_cache(maxsize=4096)
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    # Memoised: certificates are immutable values (hashed and compared by their DER), and
+    # a mailbox sees the same few CAs over and over.
     if cert.issuer != issuer.subject:
         return False
     try:

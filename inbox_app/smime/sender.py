@@ -6,11 +6,18 @@ ignored entirely, since an attacker can write any address into one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email import errors as email_errors
 from email.headerregistry import AddressHeader, HeaderRegistry
 
 _REGISTRY = HeaderRegistry()
+# The common shapes "Name <local@domain>" and "local@domain" with nothing unusual in them:
+# no quotes, comments, encoded words or '@' in the display name. Anything else takes the
+# full RFC 5322 parser.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_SIMPLE_ADDRESS = rf"({_ATEXT}(?:\.{_ATEXT})*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)"
+_SIMPLE_FROM = re.compile(rf"[ \t]*(?:[A-Za-z0-9 \t]*<{_SIMPLE_ADDRESS}>|{_SIMPLE_ADDRESS})[ \t]*")
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,12 @@ def sender_from_fields(from_values: list[str]) -> FromAddress:
     if len(from_values) > 1:
         return FromAddress(None, f"the message has {len(from_values)} From fields")
     value = from_values[0]
+    simple = _SIMPLE_FROM.fullmatch(value)
+    if simple is not None:
+        local, domain = (
+            (simple.group(1), simple.group(2)) if simple.group(1) else simple.groups()[2:]
+        )
+        return FromAddress(f"{local}@{domain}")
     if any(ord(ch) < 32 and ch not in "\t" for ch in value):
         return FromAddress(None, "the From field contains control characters")
     try:
@@ -36,7 +49,9 @@ def sender_from_fields(from_values: list[str]) -> FromAddress:
         return FromAddress(None, "the From field cannot be parsed")
     if not isinstance(header, AddressHeader):
         return FromAddress(None, "the From field cannot be parsed")
-    if header.defects:
+    if any(not isinstance(d, email_errors.ObsoleteHeaderDefect) for d in header.defects):
+        # Obsolete syntax (RFC 5322 §4, e.g. "Alice B. <a@b.c>") is common and harmless;
+        # anything else means the field is not what it seems.
         return FromAddress(None, "the From field is malformed")
     addresses = header.addresses
     if len(addresses) != 1:
