@@ -1,8 +1,9 @@
-"""Low-level CMS (RFC 5652) plumbing over asn1crypto.  Private: use the recipes instead.
+"""Low-level CMS (RFC 5652) plumbing.  Private: use the recipes instead.
 
-Everything asn1crypto can raise stays inside this module: parsing turns a DER/BER blob
-into plain Python values or raises :class:`MalformedError`, so the code that makes
-security decisions never touches half-parsed ASN.1.
+Parsing walks the BER/DER with our own small reader (:mod:`._der`) and turns it into plain
+Python values or raises :class:`MalformedError`, so the code that makes security decisions
+never touches half-parsed ASN.1. Building uses asn1crypto's definitions. Whatever
+asn1crypto can raise stays inside this module.
 """
 
 from __future__ import annotations
@@ -64,16 +65,166 @@ class SignedDataData:
 
 def content_type_of(der: bytes) -> str:
     """The content type of a ContentInfo ("signed_data", "enveloped_data", ...)."""
-    return _guard(lambda: str(cms.ContentInfo.load(der)["content_type"].native))
+    info = _der.read_element(der)
+    parts = _der.children(der, info)
+    if info.tag != _der.TAG_SEQUENCE or not parts or parts[0].tag != _der.TAG_OID:
+        raise MalformedError("not a CMS ContentInfo")
+    return _content_type_name(_der.content(der, parts[0]))
 
 
 def parse_signed_data(der: bytes) -> SignedDataData:
-    """Parse a ContentInfo holding SignedData.
+    """Parse a ContentInfo holding SignedData (RFC 5652 §5.1), BER or DER.
 
     Raises:
         MalformedError: not a SignedData, or not parseable.
     """
-    return _guard(lambda: _parse_signed_data(der))
+    try:
+        return _parse_signed_data(der)
+    except RecursionError as exc:
+        raise MalformedError("the CMS structure is nested too deeply") from exc
+
+
+def _expect(element: _der.Element, tag: int, what: str) -> _der.Element:
+    if element.tag != tag:
+        raise MalformedError(f"malformed CMS: {what}")
+    return element
+
+
+def _parse_signed_data(der: bytes) -> SignedDataData:
+    info = _expect(_der.read_element(der), _der.TAG_SEQUENCE, "ContentInfo")
+    if der[info.end :].strip(b"\x00"):
+        raise MalformedError("unexpected data after the CMS structure")
+    parts = _der.children(der, info)
+    if len(parts) != 2:
+        raise MalformedError("malformed CMS: ContentInfo")
+    kind = _content_type_name(_der.content(der, _expect(parts[0], _der.TAG_OID, "contentType")))
+    if kind != "signed_data":
+        raise MalformedError(f"expected signed data, found {kind}")
+    explicit = _der.children(der, _expect(parts[1], 0xA0, "content"))
+    if len(explicit) != 1:
+        raise MalformedError("malformed CMS: content")
+    fields = _der.children(der, _expect(explicit[0], _der.TAG_SEQUENCE, "SignedData"))
+    if len(fields) < 4:
+        raise MalformedError("malformed CMS: SignedData is incomplete")
+    _expect(fields[0], _TAG_INTEGER, "SignedData version")
+    digest_set = _expect(fields[1], _der.TAG_SET, "digestAlgorithms")
+    digest_algorithms = tuple(
+        _algorithm(der, element)[0] for element in _der.children(der, digest_set)
+    )
+    econtent_type, econtent = _encapsulated(der, _expect(fields[2], _der.TAG_SEQUENCE, "eContent"))
+    certificates: list[bytes] = []
+    crls: list[bytes] = []
+    rest = fields[3:]
+    if rest and rest[0].tag == 0xA0:  # certificates [0] IMPLICIT CertificateSet
+        certificates = [
+            _der.raw(der, choice)
+            for choice in _der.children(der, rest[0])
+            if choice.tag == _der.TAG_SEQUENCE  # X.509 certificates; skip other choices
+        ]
+        rest = rest[1:]
+    if rest and rest[0].tag == 0xA1:  # crls [1] IMPLICIT RevocationInfoChoices
+        crls = [
+            _der.raw(der, choice)
+            for choice in _der.children(der, rest[0])
+            if choice.tag == _der.TAG_SEQUENCE
+        ]
+        rest = rest[1:]
+    if len(rest) != 1:
+        raise MalformedError("malformed CMS: SignedData has unexpected fields")
+    signer_set = _expect(rest[0], _der.TAG_SET, "signerInfos")
+    return SignedDataData(
+        digest_algorithms=digest_algorithms,
+        econtent_type=econtent_type,
+        econtent=econtent,
+        certificates=tuple(certificates),
+        crls=tuple(crls),
+        signers=tuple(_parse_signer(der, element) for element in _der.children(der, signer_set)),
+    )
+
+
+def _encapsulated(der: bytes, element: _der.Element) -> tuple[str, bytes | None]:
+    parts = _der.children(der, element)
+    if not parts or len(parts) > 2:
+        raise MalformedError("malformed CMS: EncapsulatedContentInfo")
+    kind = _content_type_name(_der.content(der, _expect(parts[0], _der.TAG_OID, "eContentType")))
+    if len(parts) == 1:
+        return kind, None
+    inner = _der.children(der, _expect(parts[1], 0xA0, "eContent"))
+    if len(inner) != 1 or inner[0].tag not in (_der.TAG_OCTET_STRING, 0x24):
+        raise MalformedError("malformed CMS: eContent is not an OCTET STRING")
+    return kind, _der.octets(der, inner[0])
+
+
+def _algorithm(der: bytes, element: _der.Element) -> tuple[str, bytes | None]:
+    """An AlgorithmIdentifier: (dotted OID or known name, raw parameters or None)."""
+    parts = _der.children(der, _expect(element, _der.TAG_SEQUENCE, "AlgorithmIdentifier"))
+    if not parts or len(parts) > 2 or parts[0].tag != _der.TAG_OID:
+        raise MalformedError("malformed CMS: AlgorithmIdentifier")
+    oid = _der.decode_oid(_der.content(der, parts[0]))
+    name = _DIGESTS.get(oid) or _SIGNATURES.get(oid, (oid, None))[0]
+    return name, (_der.raw(der, parts[1]) if len(parts) == 2 else None)
+
+
+def _parse_signer(der: bytes, element: _der.Element) -> SignerInfoData:
+    fields = _der.children(der, _expect(element, _der.TAG_SEQUENCE, "SignerInfo"))
+    if len(fields) < 5:
+        raise MalformedError("malformed CMS: SignerInfo is incomplete")
+    _expect(fields[0], _TAG_INTEGER, "SignerInfo version")
+    sid = fields[1]
+    issuer_der = serial = ski = None
+    if sid.tag == _der.TAG_SEQUENCE:  # issuerAndSerialNumber
+        parts = _der.children(der, sid)
+        if len(parts) != 2 or parts[0].tag != _der.TAG_SEQUENCE or parts[1].tag != _TAG_INTEGER:
+            raise MalformedError("malformed CMS: issuerAndSerialNumber")
+        issuer_der = _der.raw(der, parts[0])
+        serial = int.from_bytes(_der.content(der, parts[1]), "big", signed=True)
+    elif sid.tag in (0x80, 0xA0):  # subjectKeyIdentifier [0] IMPLICIT OCTET STRING
+        ski = _der.octets(der, sid)
+    else:
+        raise MalformedError("malformed CMS: SignerIdentifier")
+    digest_name, _ = _algorithm(der, fields[2])
+    rest = fields[3:]
+    signed_attrs_der = None
+    parsed = _SignedAttributes()
+    if rest[0].tag == 0xA0:
+        # The signature covers the DER encoding of the attributes with an explicit SET OF
+        # tag, not the [0] IMPLICIT tag they travel under (RFC 5652 §5.4).
+        contents = _der.content(der, rest[0])
+        signed_attrs_der = b"\x31" + _der_length(len(contents)) + contents
+        parsed = _parse_signed_attributes(contents)
+        rest = rest[1:]
+    if len(rest) < 2:
+        raise MalformedError("malformed CMS: SignerInfo is incomplete")
+    if len(rest) > 3 or (len(rest) == 3 and rest[2].tag != 0xA1):
+        raise MalformedError("malformed CMS: SignerInfo has unexpected fields")
+    algorithm_parts = _der.children(der, _expect(rest[0], _der.TAG_SEQUENCE, "signatureAlgorithm"))
+    if not algorithm_parts or algorithm_parts[0].tag != _der.TAG_OID:
+        raise MalformedError("malformed CMS: signatureAlgorithm")
+    oid = _der.decode_oid(_der.content(der, algorithm_parts[0]))
+    signature_algo, signature_hash = _SIGNATURES.get(oid, (oid, None))
+    pss = None
+    if signature_algo == "rsassa_pss":
+        params = _der.raw(der, algorithm_parts[1]) if len(algorithm_parts) > 1 else b"\x30\x00"
+        pss = _guard(lambda: _pss_parameters(params))
+        signature_hash = pss.hash_name
+    signature_element = rest[1]
+    if signature_element.tag not in (_der.TAG_OCTET_STRING, 0x24):
+        raise MalformedError("malformed CMS: signature is not an OCTET STRING")
+    return SignerInfoData(
+        issuer_der=issuer_der,
+        serial=serial,
+        subject_key_id=ski,
+        digest_algorithm=digest_name,
+        signed_attrs_der=signed_attrs_der,
+        content_type_attr=parsed.content_type,
+        message_digest_attr=parsed.message_digest,
+        signing_time=parsed.signing_time,
+        signature_algorithm=signature_algo,
+        signature_hash=signature_hash,
+        pss=pss,
+        signature=_der.octets(der, signature_element),
+        attribute_types=parsed.types,
+    )
 
 
 def _guard(action: Callable[[], _T]) -> _T:
@@ -85,89 +236,63 @@ def _guard(action: Callable[[], _T]) -> _T:
         raise MalformedError("the CMS structure is malformed") from exc
 
 
-def _parse_signed_data(der: bytes) -> SignedDataData:
-    info = cms.ContentInfo.load(der, strict=False)
-    if info["content_type"].native != "signed_data":
-        raise MalformedError(f"expected signed data, found {info['content_type'].native}")
-    signed = info["content"]
-    encap = signed["encap_content_info"]
-    content = encap["content"]
-    econtent = None if isinstance(content, core.Void) or content.native is None else content.native
-    if econtent is not None and not isinstance(econtent, bytes):
-        # asn1crypto may have parsed a known inner type; take the octets as received.
-        econtent = content.parsed.dump() if hasattr(content, "parsed") else bytes(econtent)
-    certificates = []
-    if not isinstance(signed["certificates"], core.Void):
-        for choice in signed["certificates"]:
-            if choice.name == "certificate":
-                certificates.append(choice.chosen.dump())
-    crls = []
-    if not isinstance(signed["crls"], core.Void):
-        for choice in signed["crls"]:
-            if choice.name == "crl":
-                crls.append(choice.chosen.dump())
-    return SignedDataData(
-        digest_algorithms=tuple(
-            str(alg["algorithm"].native) for alg in signed["digest_algorithms"]
-        ),
-        econtent_type=str(encap["content_type"].native),
-        econtent=econtent,
-        certificates=tuple(certificates),
-        crls=tuple(crls),
-        signers=tuple(_parse_signer(info) for info in signed["signer_infos"]),
+def _pss_parameters(params_der: bytes) -> PssParameters:
+    # RFC 4055 §3.1: absent fields mean SHA-1, MGF1 with SHA-1, 20 octets of salt.
+    params = algos.RSASSAPSSParams.load(params_der)
+    return PssParameters(
+        hash_name=str(params["hash_algorithm"]["algorithm"].native),
+        mgf_hash_name=str(params["mask_gen_algorithm"]["parameters"]["algorithm"].native),
+        salt_length=int(params["salt_length"].native),
     )
 
 
-def _parse_signer(info: cms.SignerInfo) -> SignerInfoData:
-    sid = info["sid"]
-    issuer_der = serial = ski = None
-    if sid.name == "issuer_and_serial_number":
-        issuer_der = sid.chosen["issuer"].dump()
-        serial = int(sid.chosen["serial_number"].native)
-    else:
-        ski = bytes(sid.chosen.native)
+_TAG_INTEGER = 0x02
+_DIGESTS = {
+    "1.2.840.113549.2.5": "md5",
+    "1.3.14.3.2.26": "sha1",
+    "2.16.840.1.101.3.4.2.4": "sha224",
+    "2.16.840.1.101.3.4.2.1": "sha256",
+    "2.16.840.1.101.3.4.2.2": "sha384",
+    "2.16.840.1.101.3.4.2.3": "sha512",
+}
+# signatureAlgorithm OID -> (scheme, hash named by the OID or None)
+_SIGNATURES: dict[str, tuple[str, str | None]] = {
+    "1.2.840.113549.1.1.1": ("rsassa_pkcs1v15", None),  # rsaEncryption: hash = digestAlgorithm
+    "1.2.840.113549.1.1.4": ("rsassa_pkcs1v15", "md5"),
+    "1.2.840.113549.1.1.5": ("rsassa_pkcs1v15", "sha1"),
+    "1.2.840.113549.1.1.14": ("rsassa_pkcs1v15", "sha224"),
+    "1.2.840.113549.1.1.11": ("rsassa_pkcs1v15", "sha256"),
+    "1.2.840.113549.1.1.12": ("rsassa_pkcs1v15", "sha384"),
+    "1.2.840.113549.1.1.13": ("rsassa_pkcs1v15", "sha512"),
+    "1.2.840.113549.1.1.10": ("rsassa_pss", None),
+    "1.2.840.10045.2.1": ("ecdsa", None),  # id-ecPublicKey, as some agents write it
+    "1.2.840.10045.4.1": ("ecdsa", "sha1"),
+    "1.2.840.10045.4.3.1": ("ecdsa", "sha224"),
+    "1.2.840.10045.4.3.2": ("ecdsa", "sha256"),
+    "1.2.840.10045.4.3.3": ("ecdsa", "sha384"),
+    "1.2.840.10045.4.3.4": ("ecdsa", "sha512"),
+    "1.2.840.10040.4.1": ("dsa", None),
+    "1.2.840.10040.4.3": ("dsa", "sha1"),
+    "2.16.840.1.101.3.4.3.1": ("dsa", "sha224"),
+    "2.16.840.1.101.3.4.3.2": ("dsa", "sha256"),
+    "1.3.101.112": ("ed25519", None),
+    "1.3.101.113": ("ed448", None),
+}
+_CONTENT_TYPES = {
+    "1.2.840.113549.1.7.1": "data",
+    "1.2.840.113549.1.7.2": "signed_data",
+    "1.2.840.113549.1.7.3": "enveloped_data",
+    "1.2.840.113549.1.7.5": "digested_data",
+    "1.2.840.113549.1.7.6": "encrypted_data",
+    "1.2.840.113549.1.9.16.1.2": "authenticated_data",
+    "1.2.840.113549.1.9.16.1.9": "compressed_data",
+    "1.2.840.113549.1.9.16.1.23": "authenticated_enveloped_data",
+}
 
-    attrs = info["signed_attrs"]
-    signed_attrs_der = None
-    parsed = _SignedAttributes()
-    if not isinstance(attrs, core.Void):
-        # The signature covers the DER encoding of the attributes with an explicit SET OF
-        # tag, not the [0] IMPLICIT tag they travel under (RFC 5652 §5.4).
-        signed_attrs_der = b"\x31" + _der_length(len(attrs.contents)) + attrs.contents
-        parsed = _parse_signed_attributes(attrs.contents)
 
-    algorithm = info["signature_algorithm"]
-    signature_algo = str(algorithm.signature_algo)
-    try:
-        signature_hash: str | None = str(algorithm.hash_algo)
-    except ValueError:
-        signature_hash = None  # e.g. rsaEncryption: the hash is the digestAlgorithm
-    pss = None
-    if signature_algo == "rsassa_pss":
-        params = algorithm["parameters"]
-        mgf = params["mask_gen_algorithm"]
-        pss = PssParameters(
-            hash_name=str(params["hash_algorithm"]["algorithm"].native),
-            mgf_hash_name=str(mgf["parameters"]["algorithm"].native),
-            salt_length=int(params["salt_length"].native),
-        )
-        signature_hash = pss.hash_name
-
-    return SignerInfoData(
-        issuer_der=issuer_der,
-        serial=serial,
-        subject_key_id=ski,
-        digest_algorithm=str(info["digest_algorithm"]["algorithm"].native),
-        signed_attrs_der=signed_attrs_der,
-        content_type_attr=parsed.content_type,
-        message_digest_attr=parsed.message_digest,
-        signing_time=parsed.signing_time,
-        signature_algorithm=signature_algo,
-        signature_hash=signature_hash,
-        pss=pss,
-        signature=bytes(info["signature"].native),
-        attribute_types=parsed.types,
-    )
+def _content_type_name(oid_content: bytes) -> str:
+    oid = _der.decode_oid(oid_content)
+    return _CONTENT_TYPES.get(oid, oid)
 
 
 @dataclass
@@ -216,9 +341,7 @@ def _parse_signed_attributes(contents: bytes) -> _SignedAttributes:
         if name == "content_type":
             if value.tag != _der.TAG_OID:
                 raise MalformedError("the contentType attribute is not an OID")
-            result.content_type = str(
-                cms.ContentType.load(b"\x06" + _der_length(len(value.value)) + value.value).native
-            )
+            result.content_type = _content_type_name(value.value)
         elif name == "message_digest":
             if value.tag != _der.TAG_OCTET_STRING:
                 raise MalformedError("the messageDigest attribute is not an OCTET STRING")

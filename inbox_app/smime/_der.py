@@ -76,3 +76,116 @@ def encode_oid(dotted: str) -> bytes:
             arc >>= 7
         out.extend(reversed(chunk))
     return bytes(out)
+
+
+def decode_oid(content: bytes) -> str:
+    """Dotted text of OBJECT IDENTIFIER content octets.
+
+    Raises:
+        MalformedError: empty or truncated.
+    """
+    if not content or content[-1] & 0x80:
+        raise MalformedError("invalid OBJECT IDENTIFIER")
+    arcs: list[int] = []
+    value = 0
+    for octet in content:
+        value = (value << 7) | (octet & 0x7F)
+        if not octet & 0x80:
+            arcs.append(value)
+            value = 0
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(str(arc) for arc in (*head, *arcs[1:]))
+
+
+# ------------------------------------------------------------------------------- BER
+# CMS objects may be BER (NSS writes indefinite lengths and chunked OCTET STRINGs);
+# RFC 5652 §5.3 requires DER only for the signed attributes.
+
+MAX_DEPTH = 32
+CONSTRUCTED = 0x20
+_EOC = b"\x00\x00"
+
+
+@dataclass(frozen=True)
+class Element:
+    """One BER element located inside a buffer (offsets, no copies)."""
+
+    tag: int
+    start: int
+    content_start: int
+    content_end: int
+    end: int
+
+    @property
+    def constructed(self) -> bool:
+        return bool(self.tag & CONSTRUCTED)
+
+
+def read_element(data: bytes, offset: int = 0, limit: int | None = None, depth: int = 0) -> Element:
+    """Locate the BER element at ``offset`` (ending at or before ``limit``).
+
+    Raises:
+        MalformedError: truncated, too deeply nested, or otherwise unreadable.
+    """
+    if depth > MAX_DEPTH:
+        raise MalformedError("the CMS structure is nested too deeply")
+    end = len(data) if limit is None else limit
+    if offset + 2 > end:
+        raise MalformedError("truncated CMS structure")
+    tag = data[offset]
+    if tag & 0x1F == 0x1F:
+        raise MalformedError("unexpected multi-octet tag in CMS structure")
+    first = data[offset + 1]
+    position = offset + 2
+    if first == 0x80:
+        if not tag & CONSTRUCTED:
+            raise MalformedError("indefinite length on a primitive CMS element")
+        while True:
+            if position + 2 > end:
+                raise MalformedError("truncated CMS structure (no end-of-contents)")
+            if data[position : position + 2] == _EOC:
+                return Element(tag, offset, offset + 2, position, position + 2)
+            position = read_element(data, position, end, depth + 1).end
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count > 4 or position + count > end:
+            raise MalformedError("invalid length in CMS structure")
+        length = int.from_bytes(data[position : position + count], "big")
+        position += count
+    if position + length > end:
+        raise MalformedError("truncated CMS structure")
+    return Element(tag, offset, position, position + length, position + length)
+
+
+def children(data: bytes, element: Element, depth: int = 0) -> list[Element]:
+    """The elements inside a constructed ``element``."""
+    if not element.constructed:
+        raise MalformedError("expected a constructed CMS element")
+    result = []
+    position = element.content_start
+    while position < element.content_end:
+        child = read_element(data, position, element.content_end, depth + 1)
+        result.append(child)
+        position = child.end
+    return result
+
+
+def octets(data: bytes, element: Element, depth: int = 0) -> bytes:
+    """The value of an OCTET STRING, primitive or constructed from chunks (X.690 §8.7)."""
+    if depth > MAX_DEPTH:
+        raise MalformedError("the CMS structure is nested too deeply")
+    if not element.constructed:
+        return data[element.content_start : element.content_end]
+    return b"".join(octets(data, chunk, depth + 1) for chunk in children(data, element, depth))
+
+
+def raw(data: bytes, element: Element) -> bytes:
+    """The whole encoding of ``element`` as received."""
+    return data[element.start : element.end]
+
+
+def content(data: bytes, element: Element) -> bytes:
+    return data[element.content_start : element.content_end]
