@@ -5,9 +5,12 @@ Layers (dependencies point down)::
     ui, cli  ->  services  ->  smime, credentials, mail, transport, store  ->  errors, paths
 """
 
-from importlib import metadata
 
-try:
-    __version__ = metadata.version("inbox-app")
-except metadata.PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
+def version() -> str:
+    """The installed version (looked up on demand: importlib.metadata is slow to load)."""
+    from importlib import metadata  # noqa: PLC0415
+
+    try:
+        return metadata.version("inbox-app")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0+unknown"

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from inbox_app import __version__
+from inbox_app import version
 from inbox_app.cli.main import main
 from inbox_app.smime import sign_message
 from tests.pki import NOW, Issued, StandardPKI, make_ca, make_leaf, message
@@ -237,7 +237,7 @@ def test_python_dash_m(inputs: Inputs, home: Path) -> None:
 def test_version_as_process(home: Path) -> None:
     result = run_process("--version", home=home)
     assert result.code == 0
-    assert result.out.decode().strip() == f"inbox-app {__version__}"
+    assert result.out.decode().strip() == f"inbox-app {version()}"
 
 
 MALFORMED = {
@@ -405,7 +405,7 @@ def test_open_from_stdin(inputs: Inputs, cli: Cli) -> None:
 def test_version_in_process(cli: Cli) -> None:
     result = cli("--version")
     assert result.code == 0
-    assert result.out.decode().strip() == f"inbox-app {__version__}"
+    assert result.out.decode().strip() == f"inbox-app {version()}"
 
 
 def test_no_command_is_a_usage_error(cli: Cli) -> None:

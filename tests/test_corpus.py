@@ -443,11 +443,6 @@ def _messages() -> list[Msg]:
         ),
     ]
 
-    mimekit_bug = (
-        "engine bug: pathvalidation._issued_by cannot verify SHA-1-signed RSA certificates "
-        "(cryptography's verify_directly_issued_by raises ValueError and the fallback only "
-        "handles DSA), so the chain is reported as 'no path' (untrusted)"
-    )
     cases += [
         Msg(
             "mimekit/thunderbird-signed.txt",
@@ -458,7 +453,6 @@ def _messages() -> list[Msg]:
             now=AT_2013,
             why="real Thunderbird 24 message: SHA-1 signature and SHA-1-signed certificate, "
             "chain valid at 2013-11-02 → weak (OpenSSL -attime: VERIFY_OK)",
-            xfail=mimekit_bug,
         ),
         Msg(
             "mimekit/thunderbird-signed.txt",
@@ -468,7 +462,6 @@ def _messages() -> list[Msg]:
             anchors="startcom",
             error="expired on 2014-11-01",
             why="the signer's certificate expired 2014-11-01 (OpenSSL: certificate has expired)",
-            xfail=mimekit_bug,
         ),
     ]
     return cases

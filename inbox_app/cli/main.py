@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from inbox_app import __version__
+from inbox_app import version
 from inbox_app.cli import smime_commands
 from inbox_app.errors import InboxError
 from inbox_app.paths import HOME_ENV, resolve_home
 from inbox_app.services.secure_mail import SecureMail
+from inbox_app.smime.report import one_line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,13 +26,30 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(smime_commands.EXIT_BAD_INPUT)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked for (it costs start-up time otherwise)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        sys.stdout.write(f"inbox-app {version()}\n")
+        raise SystemExit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="inbox-app",
         description="Inbox: mail you can trust, with S/MIME.",
         epilog="Exit codes: 0 success; 1 a security check failed; 2 bad input or usage.",
     )
-    parser.add_argument("--version", action="version", version=f"inbox-app {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     parser.add_argument(
         "--home", metavar="DIR", help=f"data directory (default: ${HOME_ENV} or the platform's)"
     )
@@ -50,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args, service)
     except InboxError as exc:
-        sys.stderr.write(f"inbox-app: {smime_commands.one_line(str(exc))}\n")
+        sys.stderr.write(f"inbox-app: {one_line(str(exc))}\n")
         return smime_commands.EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

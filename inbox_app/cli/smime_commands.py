@@ -13,6 +13,7 @@ from inbox_app.cli.errors import UsageError
 from inbox_app.fileio import atomic_write
 from inbox_app.services.secure_mail import SecureMail, SignOptions
 from inbox_app.smime import Report, SignatureStatus
+from inbox_app.smime.report import one_line
 
 EXIT_OK = 0
 EXIT_SECURITY = 1
@@ -168,11 +169,6 @@ def describe(report: Report) -> str:
         lines.append("layers: " + " > ".join(report.layers))
     lines.extend(f"warning: {warning}" for warning in report.warnings)
     return "".join(one_line(line) + "\n" for line in lines)
-
-
-def one_line(text: str) -> str:
-    """Make ``text`` safe for a terminal line: no control characters, no line breaks."""
-    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 def _emit(data: bytes, output: str | None) -> None:

@@ -26,6 +26,7 @@ from inbox_app.smime.report import (
     SignatureStatus,
     SignedLayer,
     Signer,
+    one_line,
     worst,
 )
 from inbox_app.smime.sender import address_matches, sender_from_fields
@@ -79,6 +80,9 @@ def open_message(
         report.signature = worst(report.signature, SignatureStatus.ERROR)
         report.error = "the message is nested too deeply"
         report.inner = None
+    if report.error is not None:
+        report.error = one_line(report.error)
+    report.warnings = [one_line(warning) for warning in report.warnings]
     return report
 
 

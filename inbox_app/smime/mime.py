@@ -11,6 +11,7 @@ import binascii
 import email.message
 import email.utils
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,7 +33,8 @@ def split_header_body(raw: bytes) -> tuple[bytes, bytes]:
     if raw.startswith(b"\n"):
         return b"", raw[1:]
     crlf = raw.find(b"\n\r\n")
-    lf = raw.find(b"\n\n")
+    # Search for LF-only endings no further than the CRLF hit, not through a whole body.
+    lf = raw.find(b"\n\n", 0, crlf + 2 if crlf >= 0 else len(raw))
     candidates = [pos for pos in (crlf, lf) if pos >= 0]
     if not candidates:
         return raw, b""
@@ -202,38 +204,61 @@ def split_multipart(body: bytes, boundary: str) -> list[bytes]:
     """
     if not _BOUNDARY_OK.match(boundary):
         raise MalformedError("invalid multipart boundary")
-    delimiter = re.compile(
-        rb"^--" + re.escape(boundary.encode("ascii")) + rb"(--)?[ \t]*\r?$", re.MULTILINE
-    )
     parts: list[bytes] = []
     start: int | None = None
-    for match in delimiter.finditer(body):
+    for line_start, content_start, closing in _delimiters(body, boundary.encode("ascii")):
         if start is not None:
-            end = match.start()
+            end = line_start
             # The line break before the delimiter belongs to the delimiter.
             if body[end - 2 : end] == b"\r\n":
                 end -= 2
             elif body[end - 1 : end] == b"\n":
                 end -= 1
             parts.append(body[start:end] if end >= start else b"")
-        if match.group(1):
+        if closing:
             if start is None:
                 raise MalformedError("multipart closes before its first part")
             return parts
-        start = match.end()
-        if body[start : start + 2] == b"\r\n":
-            start += 2
-        elif body[start : start + 1] == b"\n":
-            start += 1
+        start = content_start
     if start is None:
         raise MalformedError("multipart body has no parts")
     raise MalformedError("multipart body is truncated (no closing boundary)")
 
 
+def _delimiters(body: bytes, boundary: bytes) -> Iterator[tuple[int, int, bool]]:
+    """Delimiter lines: (where the line starts, where the next part starts, closing?).
+
+    A plain ``bytes.find`` loop: on a 20 MB attachment it is several times faster than a
+    multi-line regular expression.
+    """
+    marker = b"--" + boundary
+    size = len(body)
+    position = 0
+    while True:
+        found = body.find(marker, position)
+        if found < 0:
+            return
+        position = found + 1
+        if found and body[found - 1] != 0x0A:
+            continue  # not at the start of a line
+        cursor = found + len(marker)
+        closing = body.startswith(b"--", cursor)
+        if closing:
+            cursor += 2
+        while cursor < size and body[cursor] in (0x20, 0x09):  # transport padding
+            cursor += 1
+        if cursor < size and body[cursor] == 0x0D:
+            cursor += 1
+        if cursor < size and body[cursor] != 0x0A:
+            continue  # the boundary is only a prefix of this line
+        yield found, min(cursor + 1, size), closing
+
+
 def canonicalize_line_endings(data: bytes) -> bytes:
     """Turn every bare LF into CRLF (RFC 5751 §3.1.1 canonical form for text)."""
-    if b"\n" not in data:
-        return data
+    newlines = data.count(b"\n")
+    if newlines == data.count(b"\r\n"):
+        return data  # already canonical: spare a 20 MB message two copies
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import dsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from inbox_app.smime.algorithms import WEAK_DIGESTS, hash_name
@@ -302,18 +302,29 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     except InvalidSignature:
         return False
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        # cryptography's helper knows no DSA; fall back to the primitive for it.
-        return _dsa_issued_by(cert, issuer)
+        # cryptography's helper refuses SHA-1 and DSA; old chains need them so that we can
+        # call them "weak" or "expired" rather than pretend there is no path at all.
+        return _issued_by_primitive(cert, issuer)
     return True
 
 
-def _dsa_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def _issued_by_primitive(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         key = issuer.public_key()
         algorithm = cert.signature_hash_algorithm
-        if not isinstance(key, dsa.DSAPublicKey) or algorithm is None:
+        if algorithm is None:
             return False
-        key.verify(cert.signature, cert.tbs_certificate_bytes, algorithm)
+        data, signature = cert.tbs_certificate_bytes, cert.signature
+        if isinstance(key, rsa.RSAPublicKey):
+            parameters = cert.signature_algorithm_parameters
+            scheme = parameters if isinstance(parameters, padding.PSS) else padding.PKCS1v15()
+            key.verify(signature, data, scheme, algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, data, ec.ECDSA(algorithm))
+        elif isinstance(key, dsa.DSAPublicKey):
+            key.verify(signature, data, algorithm)
+        else:
+            return False
     except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
         return False
     return True

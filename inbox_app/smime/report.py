@@ -37,6 +37,15 @@ def worst(*statuses: SignatureStatus) -> SignatureStatus:
     return max(statuses, key=_SEVERITY.__getitem__, default=SignatureStatus.UNSIGNED)
 
 
+def one_line(text: str) -> str:
+    """``text`` as a single line of plain text: control characters become spaces.
+
+    Certificate names are attacker-controlled; a line break or terminal escape in one must
+    not let it forge a second line of a report.
+    """
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
 class EncryptionStatus(enum.StrEnum):
     """How the message was encrypted, as far as its root layers tell."""
 
