@@ -12,7 +12,6 @@ import base64
 import binascii
 import email.policy
 import hashlib
-import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -37,7 +36,6 @@ from inbox_app.smime.identity import Identity
 # RFC 8551 §2.5.2: what we can decrypt, strongest first.
 CAPABILITIES = ("aes256_gcm", "aes128_gcm", "aes256_cbc", "aes128_cbc")
 _MAX_LINE = 998  # RFC 5322 §2.1.1
-_SEVEN_BIT = re.compile(rb"[^\x01-\x7f]|\r(?!\n)")
 
 
 def sign_message(
@@ -76,7 +74,7 @@ def sign_message(
     )
     content_fields = b"".join(raw for name, raw in lines if name.startswith("content-"))
     if not any(name == "content-type" for name, _ in lines):
-        charset = b"us-ascii" if _SEVEN_BIT.search(body) is None else b"utf-8"
+        charset = b"us-ascii" if body.isascii() else b"utf-8"
         content_fields = b"Content-Type: text/plain; charset=" + charset + b"\r\n" + content_fields
     entity = _seven_bit_safe(content_fields + b"\r\n" + body)
     entity = mime.canonicalize_line_endings(entity)
@@ -278,7 +276,7 @@ def _seven_bit_safe(entity: bytes) -> bytes:
 
     A 7-bit entity with short lines is returned unchanged, byte for byte.
     """
-    if _SEVEN_BIT.search(entity) is None and not _has_long_line(entity):
+    if _is_seven_bit(entity):
         return entity
     try:
         parsed = BytesParser(policy=email.policy.compat32).parsebytes(entity)
@@ -302,9 +300,9 @@ def _encode_leaf(part: Message) -> None:
     encoding = (part.get("Content-Transfer-Encoding") or "7bit").lower()
     raw = part.get_payload(decode=False)
     raw_bytes = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
-    if encoding in ("base64", "quoted-printable") and _SEVEN_BIT.search(raw_bytes) is None:
+    if encoding in ("base64", "quoted-printable") and _has_only_seven_bit_bytes(raw_bytes):
         return
-    if _SEVEN_BIT.search(payload) is None and not _has_long_line(payload):
+    if _is_seven_bit(payload):
         return
     del part["Content-Transfer-Encoding"]
     if part.get_content_maintype() == "text":
@@ -317,5 +315,11 @@ def _encode_leaf(part: Message) -> None:
         encoders.encode_base64(part)
 
 
-def _has_long_line(data: bytes) -> bool:
-    return any(len(line) > _MAX_LINE for line in data.split(b"\n"))
+def _has_only_seven_bit_bytes(data: bytes) -> bool:
+    """RFC 2045 §2.7 7bit data: ASCII, no NUL, CR and LF only together as CRLF."""
+    return data.isascii() and b"\x00" not in data and data.count(b"\r") == data.count(b"\r\n")
+
+
+def _is_seven_bit(data: bytes) -> bool:
+    """7bit data whose lines also fit RFC 5322 §2.1.1's 998-octet limit."""
+    return _has_only_seven_bit_bytes(data) and max(map(len, data.split(b"\n"))) <= _MAX_LINE + 1
