@@ -20,6 +20,7 @@ scripts/setup-venv.sh dev
 
 echo "== ruff"
 .venv/bin/ruff check inbox_app tests bench
+.venv/bin/ruff format --check --quiet inbox_app tests bench
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"

@@ -105,17 +105,25 @@ def make_ca(
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before or NOW - timedelta(days=365))
         .not_valid_after(not_after or NOW + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None),
-                       critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-                       critical=False)
+        .add_extension(
+            x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
     )
     if key_usage:
         builder = builder.add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -160,8 +168,9 @@ def make_leaf(
         .not_valid_after(not_after or NOW + timedelta(days=365))
     )
     if ca is not None:
-        builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None),
-                                        critical=True)
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=ca, path_length=None), critical=True
+        )
     if emails and not email_in_subject:
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.RFC822Name(e) for e in emails]), critical=False
@@ -172,8 +181,12 @@ def make_leaf(
                 digital_signature=key_usage == "sign",
                 content_commitment=key_usage == "nonrepudiation",
                 key_encipherment=key_usage == "encrypt",
-                data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                crl_sign=False, encipher_only=False, decipher_only=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )

@@ -111,6 +111,10 @@ def _unwrap(
             der = entity.decoded_body()
             smime_type = (ctype.param("smime-type") or "").lower()
             kind = _cms.content_type_of(der)
+            if kind == "signed_data" and smime_type == "certs-only":
+                # RFC 8551 §3.8: a degenerate SignedData that only carries certificates.
+                report.warnings.append("a certificates-only message: nothing is signed")
+                break
             if kind == "signed_data" and smime_type in ("", "signed-data"):
                 entity = _open_opaque(der, report, context)
             elif kind in ("enveloped_data", "authenticated_enveloped_data"):
