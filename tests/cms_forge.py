@@ -87,8 +87,9 @@ def signer_info(
     }
     if with_signed_attrs:
         attributes = [
-            cms.CMSAttribute({"type": "signing_time", "values": [cms.Time(name="utc_time",
-                                                                           value=signing_time)]}),
+            cms.CMSAttribute(
+                {"type": "signing_time", "values": [cms.Time(name="utc_time", value=signing_time)]}
+            ),
             cms.CMSAttribute({"type": "message_digest", "values": [message_digest]}),
         ]
         if content_type_attr is not None:
@@ -125,16 +126,18 @@ def signed_data(
     encap: dict[str, object] = {"content_type": econtent_type}
     if econtent is not None:
         # asn1crypto only knows id-data's content as bytes; others go in as an OCTET STRING.
-        encap["content"] = econtent if econtent_type == "data" else core.OctetString(econtent, explicit=0)
+        encap["content"] = (
+            econtent if econtent_type == "data" else core.OctetString(econtent, explicit=0)
+        )
     signed = cms.SignedData(
         {
             "version": "v1",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": name})
-                                  for name in digest_algorithms],
+            "digest_algorithms": [
+                algos.DigestAlgorithm({"algorithm": name}) for name in digest_algorithms
+            ],
             "encap_content_info": encap,
             "certificates": [
-                asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
-                for cert in certificates
+                asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER)) for cert in certificates
             ],
             "signer_infos": list(signers),
         }
@@ -181,14 +184,23 @@ def multipart_signed(
         outer
         + b"MIME-Version: 1.0\r\n"
         + b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg='
-        + micalg + b'; boundary="' + boundary + b'"\r\n\r\n'
-        + b"--" + boundary + b"\r\n"
+        + micalg
+        + b'; boundary="'
+        + boundary
+        + b'"\r\n\r\n'
+        + b"--"
+        + boundary
+        + b"\r\n"
         + entity
-        + b"\r\n--" + boundary + b"\r\n"
+        + b"\r\n--"
+        + boundary
+        + b"\r\n"
         + b'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n'
         + b"Content-Transfer-Encoding: base64\r\n\r\n"
         + b64_lines(der)
-        + b"--" + boundary + b"--\r\n"
+        + b"--"
+        + boundary
+        + b"--\r\n"
     )
 
 
@@ -238,8 +250,9 @@ def same_claim_certificate(victim: x509.Certificate, attacker: Issued) -> x509.C
         .serial_number(victim.serial_number)
         .not_valid_before(NOW - timedelta(days=1))
         .not_valid_after(NOW + timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.RFC822Name("alice@example.com")]),
-                       critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name("alice@example.com")]), critical=False
+        )
         .sign(attacker.key, hashes.SHA256())  # type: ignore[arg-type]
     )
 
