@@ -100,10 +100,6 @@ def _round_trip(body: bytes, content_type: str, options: dict[str, Any]) -> byte
     return payload
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: sign._encode_leaf drops a bare CR that directly precedes CRLF",
-)
 @pytest.mark.parametrize("opaque", [False, True])
 def test_bare_cr_before_crlf(opaque: bool) -> None:
     # Everywhere else the signer treats a bare CR as a line break ("a\rb" -> "a\r\nb");

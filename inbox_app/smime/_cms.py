@@ -355,9 +355,9 @@ def _parse_signed_attributes(contents: bytes) -> _SignedAttributes:
 def _parse_time(value: _der.Tlv) -> datetime:
     encoded = bytes([value.tag]) + _der_length(len(value.value)) + value.value
     if value.tag == _der.TAG_UTC_TIME:
-        parsed = core.UTCTime.load(encoded).native
+        parsed = _guard(lambda: core.UTCTime.load(encoded).native)
     elif value.tag == _der.TAG_GENERALIZED_TIME:
-        parsed = core.GeneralizedTime.load(encoded).native
+        parsed = _guard(lambda: core.GeneralizedTime.load(encoded).native)
     else:
         raise MalformedError("the signingTime attribute is not a time")
     if not isinstance(parsed, datetime):

@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
+from inbox_app.smime.errors import MalformedError
 from inbox_app.smime.report import Signer
+
+
+def load_der_certificate(der: bytes) -> x509.Certificate:
+    """Load a DER certificate and make sure its names can be read.
+
+    cryptography parses names lazily, so a malformed issuer or subject would otherwise
+    surface later, deep inside path building, as a bare ``ValueError``.
+
+    Raises:
+        MalformedError: the certificate cannot be read.
+    """
+    try:
+        with warnings.catch_warnings():
+            # e.g. non-positive serial numbers: readable today, and worth no console noise.
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            cert = x509.load_der_x509_certificate(der)
+            _ = cert.issuer, cert.subject, cert.serial_number
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise MalformedError("a certificate cannot be read") from exc
+    return cert
 
 
 def email_addresses(cert: x509.Certificate) -> tuple[str, ...]:

@@ -80,6 +80,8 @@ def open_message(
         report.signature = worst(report.signature, SignatureStatus.ERROR)
         report.error = "the message is nested too deeply"
         report.inner = None
+    if report.signature is SignatureStatus.ERROR:
+        report.inner = None  # nothing unverifiable is ever displayed as the message
     if report.error is not None:
         report.error = one_line(report.error)
     report.warnings = [one_line(warning) for warning in report.warnings]

@@ -118,14 +118,17 @@ def parse_content_type(value: str) -> ContentType:
         return ContentType(simple.group(1).lower(), simple_params)
     # The stdlib's compat32 parameter parser is lenient in the ways real mail needs and
     # handles RFC 2231 continuations; we use it on this one field only.
-    msg = email.message.Message()
-    msg["Content-Type"] = value
-    ctype = msg.get_content_type()
-    params: dict[str, str] = {}
-    for key, param_value in (msg.get_params() or [])[1:]:
-        if isinstance(param_value, tuple):
-            param_value = email.utils.collapse_rfc2231_value(param_value)
-        params[key.lower()] = str(param_value)
+    try:
+        msg = email.message.Message()
+        msg["Content-Type"] = value
+        ctype = msg.get_content_type()
+        params: dict[str, str] = {}
+        for key, param_value in (msg.get_params() or [])[1:]:
+            if isinstance(param_value, tuple):
+                param_value = email.utils.collapse_rfc2231_value(param_value)
+            params[key.lower()] = str(param_value)
+    except (UnicodeError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise MalformedError("the Content-Type field cannot be parsed") from exc
     return ContentType(ctype, params)
 
 

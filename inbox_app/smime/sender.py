@@ -45,7 +45,8 @@ def sender_from_fields(from_values: list[str]) -> FromAddress:
         return FromAddress(None, "the From field contains control characters")
     try:
         header = _REGISTRY("from", value)
-    except (email_errors.HeaderParseError, ValueError, IndexError):
+    except (email_errors.HeaderParseError, ValueError, IndexError, AttributeError, TypeError):
+        # The stdlib parser fails in several ways on hostile input; all mean "no sender".
         return FromAddress(None, "the From field cannot be parsed")
     if not isinstance(header, AddressHeader):
         return FromAddress(None, "the From field cannot be parsed")

@@ -12,6 +12,7 @@ import base64
 import binascii
 import email.policy
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -36,6 +37,7 @@ from inbox_app.smime.identity import Identity
 # RFC 8551 §2.5.2: what we can decrypt, strongest first.
 CAPABILITIES = ("aes256_gcm", "aes128_gcm", "aes256_cbc", "aes128_cbc")
 _MAX_LINE = 998  # RFC 5322 §2.1.1
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def sign_message(
@@ -306,7 +308,8 @@ def _encode_leaf(part: Message) -> None:
         return
     del part["Content-Transfer-Encoding"]
     if part.get_content_maintype() == "text":
-        text = payload.replace(b"\r\n", b"\n")
+        # Text line breaks are CRLF; a lone CR or LF is a line break too (RFC 2045 §2.10).
+        text = _LINE_BREAK.sub(b"\n", payload)
         encoded = binascii.b2a_qp(text, quotetabs=False, istext=True, header=False)
         part.set_payload(encoded.decode("ascii"))
         part["Content-Transfer-Encoding"] = "quoted-printable"

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from inbox_app.smime.certificates import load_der_certificate
 from inbox_app.smime.errors import MalformedError
 
 
@@ -22,10 +23,13 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     """
     try:
         if b"-----BEGIN" in data:
-            certs = x509.load_pem_x509_certificates(data)
+            blobs = [
+                cert.public_bytes(Encoding.DER) for cert in x509.load_pem_x509_certificates(data)
+            ]
         else:
-            certs = [x509.load_der_x509_certificate(data)]
-    except ValueError as exc:
+            blobs = [data]
+        certs = [load_der_certificate(blob) for blob in blobs]
+    except (ValueError, x509.InvalidVersion) as exc:
         raise MalformedError("not a certificate in PEM or DER form") from exc
     if not certs:
         raise MalformedError("no certificate found")

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 
 from inbox_app.smime import _cms
 from inbox_app.smime.algorithms import WEAK_DIGESTS, hash_for
-from inbox_app.smime.certificates import key_weakness, signer_of
+from inbox_app.smime.certificates import key_weakness, load_der_certificate, signer_of
 from inbox_app.smime.errors import (
     MalformedError,
     SignatureVerificationError,
@@ -175,9 +175,9 @@ def _load_certificates(blobs: Sequence[bytes]) -> list[x509.Certificate]:
     certs = []
     for blob in blobs:
         try:
-            certs.append(x509.load_der_x509_certificate(blob))
-        except ValueError:
-            continue  # an unparseable extra certificate cannot help build a path
+            certs.append(load_der_certificate(blob))
+        except MalformedError:
+            continue  # an unreadable extra certificate cannot help build a path
     return certs
 
 
