@@ -32,27 +32,8 @@ def read_tlv(data: bytes, offset: int = 0) -> tuple[Tlv, int]:
     Raises:
         MalformedError: truncated, indefinite or non-minimal length, multi-octet tag.
     """
-    end = len(data)
-    if offset + 2 > end:
-        raise MalformedError("truncated DER")
-    tag = data[offset]
-    if tag & 0x1F == 0x1F:
-        raise MalformedError("unexpected multi-octet DER tag")
-    first = data[offset + 1]
-    offset += 2
-    if first < 0x80:
-        length = first
-    else:
-        count = first & 0x7F
-        if count == 0 or count > 4 or offset + count > end:
-            raise MalformedError("invalid DER length")
-        length = int.from_bytes(data[offset : offset + count], "big")
-        if length < 0x80 or data[offset] == 0:
-            raise MalformedError("non-minimal DER length")
-        offset += count
-    if offset + length > end:
-        raise MalformedError("truncated DER")
-    return Tlv(tag, data[offset : offset + length]), offset + length
+    element = read_element(data, offset, der=True)
+    return Tlv(element.tag, data[element.content_start : element.content_end]), element.end
 
 
 def iter_tlvs(data: bytes) -> Iterator[Tlv]:
@@ -122,8 +103,13 @@ class Element:
         return bool(self.tag & CONSTRUCTED)
 
 
-def read_element(data: bytes, offset: int = 0, limit: int | None = None, depth: int = 0) -> Element:
+def read_element(
+    data: bytes, offset: int = 0, limit: int | None = None, depth: int = 0, *, der: bool = False
+) -> Element:
     """Locate the BER element at ``offset`` (ending at or before ``limit``).
+
+    Args:
+        der: also refuse what DER forbids (indefinite and non-minimal lengths).
 
     Raises:
         MalformedError: truncated, too deeply nested, or otherwise unreadable.
@@ -139,7 +125,7 @@ def read_element(data: bytes, offset: int = 0, limit: int | None = None, depth: 
     first = data[offset + 1]
     position = offset + 2
     if first == 0x80:
-        if not tag & CONSTRUCTED:
+        if der or not tag & CONSTRUCTED:
             raise MalformedError("indefinite length on a primitive CMS element")
         while True:
             if position + 2 > end:
@@ -154,6 +140,8 @@ def read_element(data: bytes, offset: int = 0, limit: int | None = None, depth: 
         if count > 4 or position + count > end:
             raise MalformedError("invalid length in CMS structure")
         length = int.from_bytes(data[position : position + count], "big")
+        if der and (length < 0x80 or data[position] == 0):
+            raise MalformedError("non-minimal length in DER")
         position += count
     if position + length > end:
         raise MalformedError("truncated CMS structure")

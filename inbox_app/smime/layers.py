@@ -31,7 +31,7 @@ from inbox_app.smime.report import (
 )
 from inbox_app.smime.sender import address_matches, sender_from_fields
 from inbox_app.smime.trust import TrustStore
-from inbox_app.smime.verify import verify_signed_data
+from inbox_app.smime.verify import VerifiedSignature, verify_signed_data
 
 MAX_LAYERS = 8
 # RFC 9788 §4: Date and signing time farther apart than this are suspicious.
@@ -46,7 +46,23 @@ class _Context:
     trust: TrustStore
     now: datetime
     extra_certificates: Sequence[x509.Certificate]
-    sender: str | None
+    report: Report
+
+    def verify(self, kind: str, der: bytes, content: bytes | None) -> VerifiedSignature:
+        """Verify one signed layer; a structural error still names the layer it hit."""
+        try:
+            return verify_signed_data(
+                der,
+                detached_content=content,
+                trust=self.trust,
+                now=self.now,
+                extra_certificates=self.extra_certificates,
+            )
+        except SignatureVerificationError:
+            raise
+        except SmimeError:
+            self.report.layers.append(kind)
+            raise
 
 
 def open_message(
@@ -98,7 +114,7 @@ def _unwrap(
     outer = mime.parse_entity(raw)
     sender = sender_from_fields(outer.get_all("from"))
     report.from_address = sender.address
-    context = _Context(trust, now, extra_certificates, sender.address)
+    context = _Context(trust, now, extra_certificates, report)
 
     entity = outer
     for _depth in range(MAX_LAYERS + 1):
@@ -174,13 +190,7 @@ def _open_detached(entity: mime.Entity, report: Report, context: _Context) -> mi
     failures: list[SignatureVerificationError] = []
     for content in candidates:
         try:
-            verified = verify_signed_data(
-                der,
-                detached_content=content,
-                trust=context.trust,
-                now=context.now,
-                extra_certificates=context.extra_certificates,
-            )
+            verified = context.verify(kind, der, content)
         except SignatureVerificationError as exc:
             failures.append(exc)
             if exc.status is SignatureStatus.INVALID:
@@ -202,13 +212,7 @@ def _open_detached(entity: mime.Entity, report: Report, context: _Context) -> mi
 def _open_opaque(der: bytes, report: Report, context: _Context) -> mime.Entity:
     kind = "signed-opaque"
     try:
-        verified = verify_signed_data(
-            der,
-            detached_content=None,
-            trust=context.trust,
-            now=context.now,
-            extra_certificates=context.extra_certificates,
-        )
+        verified = context.verify(kind, der, None)
     except SignatureVerificationError as exc:
         _record_failure(report, kind, exc)
         content = _cms.parse_signed_data(der).econtent or b""
