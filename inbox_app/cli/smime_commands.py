@@ -148,7 +148,7 @@ def run_open(args: argparse.Namespace, service: SecureMail) -> int:
 def exit_code(report: Report) -> int:
     if report.ok:
         return EXIT_OK
-    if report.signature is SignatureStatus.ERROR:
+    if report.malformed or report.signature is SignatureStatus.ERROR:
         return EXIT_BAD_INPUT
     return EXIT_SECURITY
 

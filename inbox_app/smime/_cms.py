@@ -69,7 +69,7 @@ def content_type_of(der: bytes) -> str:
     parts = _der.children(der, info)
     if info.tag != _der.TAG_SEQUENCE or not parts or parts[0].tag != _der.TAG_OID:
         raise MalformedError("not a CMS ContentInfo")
-    return _content_type_name(_der.content(der, parts[0]))
+    return content_type_name(_der.content(der, parts[0]))
 
 
 def parse_signed_data(der: bytes) -> SignedDataData:
@@ -84,34 +84,34 @@ def parse_signed_data(der: bytes) -> SignedDataData:
         raise MalformedError("the CMS structure is nested too deeply") from exc
 
 
-def _expect(element: _der.Element, tag: int, what: str) -> _der.Element:
+def expect(element: _der.Element, tag: int, what: str) -> _der.Element:
     if element.tag != tag:
         raise MalformedError(f"malformed CMS: {what}")
     return element
 
 
 def _parse_signed_data(der: bytes) -> SignedDataData:
-    info = _expect(_der.read_element(der), _der.TAG_SEQUENCE, "ContentInfo")
+    info = expect(_der.read_element(der), _der.TAG_SEQUENCE, "ContentInfo")
     if der[info.end :].strip(b"\x00"):
         raise MalformedError("unexpected data after the CMS structure")
     parts = _der.children(der, info)
     if len(parts) != 2:
         raise MalformedError("malformed CMS: ContentInfo")
-    kind = _content_type_name(_der.content(der, _expect(parts[0], _der.TAG_OID, "contentType")))
+    kind = content_type_name(_der.content(der, expect(parts[0], _der.TAG_OID, "contentType")))
     if kind != "signed_data":
         raise MalformedError(f"expected signed data, found {kind}")
-    explicit = _der.children(der, _expect(parts[1], 0xA0, "content"))
+    explicit = _der.children(der, expect(parts[1], 0xA0, "content"))
     if len(explicit) != 1:
         raise MalformedError("malformed CMS: content")
-    fields = _der.children(der, _expect(explicit[0], _der.TAG_SEQUENCE, "SignedData"))
+    fields = _der.children(der, expect(explicit[0], _der.TAG_SEQUENCE, "SignedData"))
     if len(fields) < 4:
         raise MalformedError("malformed CMS: SignedData is incomplete")
-    _expect(fields[0], _TAG_INTEGER, "SignedData version")
-    digest_set = _expect(fields[1], _der.TAG_SET, "digestAlgorithms")
+    expect(fields[0], _TAG_INTEGER, "SignedData version")
+    digest_set = expect(fields[1], _der.TAG_SET, "digestAlgorithms")
     digest_algorithms = tuple(
         _algorithm(der, element)[0] for element in _der.children(der, digest_set)
     )
-    econtent_type, econtent = _encapsulated(der, _expect(fields[2], _der.TAG_SEQUENCE, "eContent"))
+    econtent_type, econtent = _encapsulated(der, expect(fields[2], _der.TAG_SEQUENCE, "eContent"))
     certificates: list[bytes] = []
     crls: list[bytes] = []
     rest = fields[3:]
@@ -131,7 +131,7 @@ def _parse_signed_data(der: bytes) -> SignedDataData:
         rest = rest[1:]
     if len(rest) != 1:
         raise MalformedError("malformed CMS: SignedData has unexpected fields")
-    signer_set = _expect(rest[0], _der.TAG_SET, "signerInfos")
+    signer_set = expect(rest[0], _der.TAG_SET, "signerInfos")
     return SignedDataData(
         digest_algorithms=digest_algorithms,
         econtent_type=econtent_type,
@@ -142,14 +142,22 @@ def _parse_signed_data(der: bytes) -> SignedDataData:
     )
 
 
+def parse_issuer_serial(der: bytes, element: _der.Element) -> tuple[bytes, int]:
+    """IssuerAndSerialNumber (RFC 5652 §10.2.4): the issuer's DER Name and the serial."""
+    parts = _der.children(der, element)
+    if len(parts) != 2 or parts[0].tag != _der.TAG_SEQUENCE or parts[1].tag != _TAG_INTEGER:
+        raise MalformedError("malformed CMS: issuerAndSerialNumber")
+    return _der.raw(der, parts[0]), int.from_bytes(_der.content(der, parts[1]), "big", signed=True)
+
+
 def _encapsulated(der: bytes, element: _der.Element) -> tuple[str, bytes | None]:
     parts = _der.children(der, element)
     if not parts or len(parts) > 2:
         raise MalformedError("malformed CMS: EncapsulatedContentInfo")
-    kind = _content_type_name(_der.content(der, _expect(parts[0], _der.TAG_OID, "eContentType")))
+    kind = content_type_name(_der.content(der, expect(parts[0], _der.TAG_OID, "eContentType")))
     if len(parts) == 1:
         return kind, None
-    inner = _der.children(der, _expect(parts[1], 0xA0, "eContent"))
+    inner = _der.children(der, expect(parts[1], 0xA0, "eContent"))
     if len(inner) != 1 or inner[0].tag not in (_der.TAG_OCTET_STRING, 0x24):
         raise MalformedError("malformed CMS: eContent is not an OCTET STRING")
     return kind, _der.octets(der, inner[0])
@@ -157,7 +165,7 @@ def _encapsulated(der: bytes, element: _der.Element) -> tuple[str, bytes | None]
 
 def _algorithm(der: bytes, element: _der.Element) -> tuple[str, bytes | None]:
     """An AlgorithmIdentifier: (dotted OID or known name, raw parameters or None)."""
-    parts = _der.children(der, _expect(element, _der.TAG_SEQUENCE, "AlgorithmIdentifier"))
+    parts = _der.children(der, expect(element, _der.TAG_SEQUENCE, "AlgorithmIdentifier"))
     if not parts or len(parts) > 2 or parts[0].tag != _der.TAG_OID:
         raise MalformedError("malformed CMS: AlgorithmIdentifier")
     oid = _der.decode_oid(_der.content(der, parts[0]))
@@ -166,18 +174,14 @@ def _algorithm(der: bytes, element: _der.Element) -> tuple[str, bytes | None]:
 
 
 def _parse_signer(der: bytes, element: _der.Element) -> SignerInfoData:
-    fields = _der.children(der, _expect(element, _der.TAG_SEQUENCE, "SignerInfo"))
+    fields = _der.children(der, expect(element, _der.TAG_SEQUENCE, "SignerInfo"))
     if len(fields) < 5:
         raise MalformedError("malformed CMS: SignerInfo is incomplete")
-    _expect(fields[0], _TAG_INTEGER, "SignerInfo version")
+    expect(fields[0], _TAG_INTEGER, "SignerInfo version")
     sid = fields[1]
     issuer_der = serial = ski = None
     if sid.tag == _der.TAG_SEQUENCE:  # issuerAndSerialNumber
-        parts = _der.children(der, sid)
-        if len(parts) != 2 or parts[0].tag != _der.TAG_SEQUENCE or parts[1].tag != _TAG_INTEGER:
-            raise MalformedError("malformed CMS: issuerAndSerialNumber")
-        issuer_der = _der.raw(der, parts[0])
-        serial = int.from_bytes(_der.content(der, parts[1]), "big", signed=True)
+        issuer_der, serial = parse_issuer_serial(der, sid)
     elif sid.tag in (0x80, 0xA0):  # subjectKeyIdentifier [0] IMPLICIT OCTET STRING
         ski = _der.octets(der, sid)
     else:
@@ -197,7 +201,7 @@ def _parse_signer(der: bytes, element: _der.Element) -> SignerInfoData:
         raise MalformedError("malformed CMS: SignerInfo is incomplete")
     if len(rest) > 3 or (len(rest) == 3 and rest[2].tag != 0xA1):
         raise MalformedError("malformed CMS: SignerInfo has unexpected fields")
-    algorithm_parts = _der.children(der, _expect(rest[0], _der.TAG_SEQUENCE, "signatureAlgorithm"))
+    algorithm_parts = _der.children(der, expect(rest[0], _der.TAG_SEQUENCE, "signatureAlgorithm"))
     if not algorithm_parts or algorithm_parts[0].tag != _der.TAG_OID:
         raise MalformedError("malformed CMS: signatureAlgorithm")
     oid = _der.decode_oid(_der.content(der, algorithm_parts[0]))
@@ -290,7 +294,7 @@ _CONTENT_TYPES = {
 }
 
 
-def _content_type_name(oid_content: bytes) -> str:
+def content_type_name(oid_content: bytes) -> str:
     oid = _der.decode_oid(oid_content)
     return _CONTENT_TYPES.get(oid, oid)
 
@@ -341,7 +345,7 @@ def _parse_signed_attributes(contents: bytes) -> _SignedAttributes:
         if name == "content_type":
             if value.tag != _der.TAG_OID:
                 raise MalformedError("the contentType attribute is not an OID")
-            result.content_type = _content_type_name(value.value)
+            result.content_type = content_type_name(value.value)
         elif name == "message_digest":
             if value.tag != _der.TAG_OCTET_STRING:
                 raise MalformedError("the messageDigest attribute is not an OCTET STRING")

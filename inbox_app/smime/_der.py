@@ -177,3 +177,65 @@ def raw(data: bytes, element: Element) -> bytes:
 
 def content(data: bytes, element: Element) -> bytes:
     return data[element.content_start : element.content_end]
+
+
+# ----------------------------------------------------------------------------- writing
+# DER, for the structures we build ourselves (asn1crypto has no definitions for several
+# of them: GCMParameters, ECC-CMS-SharedInfo, the RFC 5753 key agreement schemes).
+
+
+def encode(tag: int, value: bytes) -> bytes:
+    """One DER TLV."""
+    length = len(value)
+    if length < 0x80:
+        header = bytes([tag, length])
+    else:
+        octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+        header = bytes([tag, 0x80 | len(octets)]) + octets
+    return header + value
+
+
+def sequence(*items: bytes) -> bytes:
+    return encode(TAG_SEQUENCE, b"".join(items))
+
+
+def set_of(*items: bytes) -> bytes:
+    """A SET OF, its elements sorted by their encodings as DER requires (X.690 §11.6)."""
+    return encode(TAG_SET, b"".join(sorted(items)))
+
+
+def oid(dotted: str) -> bytes:
+    return encode(TAG_OID, encode_oid(dotted))
+
+
+def integer(value: int) -> bytes:
+    magnitude = value if value >= 0 else ~value
+    size = magnitude.bit_length() // 8 + 1  # minimal, with room for the sign bit
+    return encode(0x02, value.to_bytes(size, "big", signed=True))
+
+
+def octet_string(value: bytes) -> bytes:
+    return encode(TAG_OCTET_STRING, value)
+
+
+def bit_string(value: bytes) -> bytes:
+    return encode(0x03, b"\x00" + value)
+
+
+NULL = b"\x05\x00"
+
+
+def explicit(number: int, value: bytes) -> bytes:
+    """A context-specific [number] EXPLICIT wrapper."""
+    return encode(0xA0 | number, value)
+
+
+def implicit(number: int, tlv: bytes, *, constructed: bool) -> bytes:
+    """Re-tag an encoded TLV as context-specific [number] IMPLICIT."""
+    tag = (0xA0 if constructed else 0x80) | number
+    return bytes([tag]) + tlv[1:]
+
+
+def algorithm(dotted: str, parameters: bytes | None = None) -> bytes:
+    """An AlgorithmIdentifier (RFC 5280 §4.1.1.2)."""
+    return sequence(oid(dotted), parameters or b"")

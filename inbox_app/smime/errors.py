@@ -30,6 +30,30 @@ class IdentityError(SmimeError):
     """A PKCS#12 identity could not be loaded or used (wrong password, no key, bad cert)."""
 
 
+class DecryptionError(SmimeError):
+    """The message could not be decrypted.
+
+    Deliberately vague (like pyca/cryptography's InvalidTag): padding, tag and key errors
+    all read the same, so that no reply or error path becomes an oracle (EFAIL §5).
+    """
+
+    def __init__(self, message: str = "the message could not be decrypted") -> None:
+        super().__init__(message)
+
+
+class NoMatchingKeyError(DecryptionError):
+    """None of the keys held matches a recipient of the message.
+
+    Attributes:
+        recipients: one line describing each recipient the message was encrypted to.
+    """
+
+    def __init__(self, recipients: tuple[str, ...]) -> None:
+        listed = "; ".join(recipients) or "no recipient Inbox can use"
+        super().__init__(f"no key to decrypt this message; it was encrypted to: {listed}")
+        self.recipients = recipients
+
+
 class SignatureVerificationError(SmimeError):
     """A signature did not verify.
 

@@ -17,11 +17,16 @@ SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519Pri
 
 @dataclass(frozen=True)
 class Identity:
-    """A certificate with its private key; ``chain`` holds the other certificates given."""
+    """A certificate with its private key; ``chain`` holds the other certificates given.
+
+    A ``historic`` identity (an expired or superseded encryption certificate) is only ever
+    used to decrypt old mail, never to sign or encrypt.
+    """
 
     certificate: x509.Certificate
     private_key: SigningKey
     chain: tuple[x509.Certificate, ...] = ()
+    historic: bool = False
 
     def __repr__(self) -> str:  # never let a key reach a log or a traceback
         return f"Identity(subject={self.certificate.subject.rfc4514_string()!r})"

@@ -10,7 +10,7 @@ both rely on clients that did.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -19,7 +19,14 @@ from cryptography import x509
 
 from inbox_app.smime import _cms, mime
 from inbox_app.smime.algorithms import MICALG
-from inbox_app.smime.errors import MalformedError, SignatureVerificationError, SmimeError
+from inbox_app.smime.decrypt import decrypt_envelope
+from inbox_app.smime.errors import (
+    MalformedError,
+    SignatureVerificationError,
+    SmimeError,
+    UnsupportedError,
+)
+from inbox_app.smime.identity import Identity
 from inbox_app.smime.report import (
     EncryptionStatus,
     Report,
@@ -46,6 +53,8 @@ class _Context:
     trust: TrustStore
     now: datetime
     extra_certificates: Sequence[x509.Certificate]
+    identities: Sequence[Identity]
+    key_encryption_keys: Mapping[bytes, bytes]
     report: Report
 
     def verify(self, kind: str, der: bytes, content: bytes | None) -> VerifiedSignature:
@@ -71,12 +80,14 @@ def open_message(
     trust: TrustStore,
     now: datetime,
     extra_certificates: Sequence[x509.Certificate] = (),
+    identities: Sequence[Identity] = (),
+    key_encryption_keys: Mapping[bytes, bytes] | None = None,
 ) -> Report:
-    """Open a whole RFC 5322 message: verify every signed layer at its root.
+    """Open a whole RFC 5322 message: decrypt and verify every layer at its root.
 
     Never raises for bad input: malformed messages end in a report with status ``error``
-    and a one-line ``error``; the displayable ``inner`` message is only set when the
-    layers could be unwrapped.
+    (or encryption ``failed``) and a one-line ``error``; the displayable ``inner`` message
+    is only set when the layers could be unwrapped.
 
     Args:
         raw: the message exactly as received.
@@ -84,17 +95,24 @@ def open_message(
         now: the time at which certificates must be valid.
         extra_certificates: known certificates (contacts) usable as signers or
             intermediates, never as anchors.
+        identities: private keys that may decrypt, current and historic.
+        key_encryption_keys: pre-shared KEKs by key identifier (rarely used in mail).
     """
     report = Report()
+    context = _Context(
+        trust, now, extra_certificates, identities, key_encryption_keys or {}, report
+    )
     try:
-        _unwrap(raw, report, trust, now, extra_certificates)
+        _unwrap(raw, context)
     except SmimeError as exc:
         report.signature = worst(report.signature, SignatureStatus.ERROR)
         report.error = str(exc)
-        report.inner = None
+        report.malformed = True
     except RecursionError:
         report.signature = worst(report.signature, SignatureStatus.ERROR)
         report.error = "the message is nested too deeply"
+        report.malformed = True
+    if report.malformed or report.encryption is EncryptionStatus.FAILED:
         report.inner = None
     if report.signature is SignatureStatus.ERROR:
         report.inner = None  # nothing unverifiable is ever displayed as the message
@@ -104,17 +122,11 @@ def open_message(
     return report
 
 
-def _unwrap(
-    raw: bytes,
-    report: Report,
-    trust: TrustStore,
-    now: datetime,
-    extra_certificates: Sequence[x509.Certificate],
-) -> None:
+def _unwrap(raw: bytes, context: _Context) -> None:
+    report = context.report
     outer = mime.parse_entity(raw)
     sender = sender_from_fields(outer.get_all("from"))
     report.from_address = sender.address
-    context = _Context(trust, now, extra_certificates, report)
 
     entity = outer
     for _depth in range(MAX_LAYERS + 1):
@@ -136,11 +148,11 @@ def _unwrap(
             if kind == "signed_data" and smime_type in ("", "signed-data"):
                 entity = _open_opaque(der, report, context)
             elif kind in ("enveloped_data", "authenticated_enveloped_data"):
-                report.layers.append("encrypted")
-                report.encryption = EncryptionStatus.FAILED
-                report.error = report.error or "this version cannot decrypt messages yet"
-                _bind_sender(report, sender.address, sender.problem)
-                return
+                decrypted = _open_encrypted(der, context)
+                if decrypted is None:
+                    _bind_sender(report, sender.address, sender.problem)
+                    return
+                entity = decrypted
             else:
                 raise MalformedError(f"unexpected S/MIME content ({smime_type or kind})")
         else:
@@ -165,6 +177,51 @@ def _unwrap(
             + b"MIME-Version: 1.0\r\n"
             + mime.canonicalize_line_endings(entity.raw)
         )
+
+
+def _open_encrypted(der: bytes, context: _Context) -> mime.Entity | None:
+    """Decrypt one layer; None (and encryption "failed") when that is impossible."""
+    report = context.report
+    report.layers.append("encrypted")
+    try:
+        decrypted = decrypt_envelope(
+            der, context.identities, key_encryption_keys=context.key_encryption_keys
+        )
+        if decrypted.content_type != "data":
+            raise MalformedError("the encrypted content is not MIME")
+        entity = mime.parse_entity(decrypted.content)
+    except SmimeError as exc:
+        # Nothing of a failed decryption is kept: no partial plaintext, no inner message.
+        report.encryption = EncryptionStatus.FAILED
+        if report.error is None:
+            report.error = str(exc)
+        else:
+            report.warnings.append(str(exc))
+        report.malformed = isinstance(exc, (MalformedError, UnsupportedError))
+        return None
+    report.encryption = _weaker(report.encryption, decrypted.encryption)
+    if report.decrypted_with is None:
+        report.decrypted_with = decrypted.certificate_sha256
+        report.historic_key = decrypted.historic
+    if decrypted.encryption is not EncryptionStatus.AEAD:
+        report.warnings.append(
+            f"the message was encrypted with {decrypted.cipher}, which does not detect "
+            "tampering" + (" and is weak" if decrypted.encryption is EncryptionStatus.WEAK else "")
+        )
+    return entity
+
+
+_ENCRYPTION_ORDER = (
+    EncryptionStatus.NONE,
+    EncryptionStatus.AEAD,
+    EncryptionStatus.UNAUTHENTICATED,
+    EncryptionStatus.WEAK,
+    EncryptionStatus.FAILED,
+)
+
+
+def _weaker(a: EncryptionStatus, b: EncryptionStatus) -> EncryptionStatus:
+    return max(a, b, key=_ENCRYPTION_ORDER.index)
 
 
 def _open_detached(entity: mime.Entity, report: Report, context: _Context) -> mime.Entity:

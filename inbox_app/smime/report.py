@@ -89,6 +89,9 @@ class Report:
     sender_match: bool | None = None
     encryption: EncryptionStatus = EncryptionStatus.NONE
     decrypted_with: str | None = None
+    historic_key: bool | None = None  # set when decrypted: was the key a historic one?
+    protected_headers: dict[str, str] | None = None  # RFC 9788 fields shown, when present
+    malformed: bool = False  # the input itself is bad (exit code 2)
     layers: list[str] = field(default_factory=list)
     signed_layers: list[SignedLayer] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -103,9 +106,7 @@ class Report:
     @property
     def ok(self) -> bool:
         """True when every layer checks out: the condition for exit code 0."""
-        if self.error is not None and self.signature is not SignatureStatus.ERROR:
-            return False
-        if self.encryption is EncryptionStatus.FAILED:
+        if self.malformed or self.encryption is EncryptionStatus.FAILED:
             return False
         if self.signature is SignatureStatus.UNSIGNED:
             return self.error is None
@@ -120,6 +121,12 @@ class Report:
             "decrypted_with": self.decrypted_with,
             "layers": list(self.layers),
             "warnings": list(self.warnings),
+            **({"historic_key": self.historic_key} if self.historic_key is not None else {}),
+            **(
+                {"protected_headers": dict(self.protected_headers)}
+                if self.protected_headers is not None
+                else {}
+            ),
             "error": self.error,
             "from": self.from_address,
             "details": [
