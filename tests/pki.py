@@ -146,7 +146,7 @@ def make_leaf(
     slot: int = 0,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
-    key_usage: str | None = "sign",  # "sign", "nonrepudiation", "encrypt", None (absent)
+    key_usage: str | None = "sign",  # "sign", "nonrepudiation", "encrypt", "both", None
     eku: Sequence[x509.ObjectIdentifier] | None = (ExtendedKeyUsageOID.EMAIL_PROTECTION,),
     hash_algorithm: hashes.HashAlgorithm | None = None,
     email_in_subject: bool = False,
@@ -175,14 +175,15 @@ def make_leaf(
         builder = builder.add_extension(
             x509.SubjectAlternativeName([x509.RFC822Name(e) for e in emails]), critical=False
         )
+    is_ec = isinstance(leaf_key, ec.EllipticCurvePrivateKey)
     if key_usage is not None:
         builder = builder.add_extension(
             x509.KeyUsage(
-                digital_signature=key_usage == "sign",
+                digital_signature=key_usage in ("sign", "both"),
                 content_commitment=key_usage == "nonrepudiation",
-                key_encipherment=key_usage == "encrypt",
+                key_encipherment=key_usage in ("encrypt", "both") and not is_ec,
                 data_encipherment=False,
-                key_agreement=False,
+                key_agreement=key_usage in ("encrypt", "both") and is_ec,
                 key_cert_sign=False,
                 crl_sign=False,
                 encipher_only=False,
@@ -219,10 +220,14 @@ def standard_pki() -> StandardPKI:
     return StandardPKI(
         root=root,
         intermediate=intermediate,
-        alice=make_leaf(intermediate, "alice@example.com", cn="Alice", slot=2),
-        bob=make_leaf(intermediate, "bob@example.org", cn="Bob", slot=3),
-        carol=make_leaf(intermediate, "carol@example.net", cn="Carol", key_kind="p256"),
-        dave=make_leaf(intermediate, "dave@example.com", cn="Dave", key_kind="p384"),
+        alice=make_leaf(intermediate, "alice@example.com", cn="Alice", slot=2, key_usage="both"),
+        bob=make_leaf(intermediate, "bob@example.org", cn="Bob", slot=3, key_usage="both"),
+        carol=make_leaf(
+            intermediate, "carol@example.net", cn="Carol", key_kind="p256", key_usage="both"
+        ),
+        dave=make_leaf(
+            intermediate, "dave@example.com", cn="Dave", key_kind="p384", key_usage="both"
+        ),
     )
 
 

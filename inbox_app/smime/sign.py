@@ -15,6 +15,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email import encoders
 from email.generator import BytesGenerator
@@ -38,6 +39,33 @@ from inbox_app.smime.identity import Identity
 CAPABILITIES = ("aes256_gcm", "aes128_gcm", "aes256_cbc", "aes128_cbc")
 _MAX_LINE = 998  # RFC 5322 §2.1.1
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class SplitMessage:
+    """A message taken apart for a cryptographic layer (RFC 8551 §3.1)."""
+
+    outer_fields: bytes  # the message's own fields, CRLF-terminated; no MIME-Version/Content-*
+    entity: bytes  # Content-* fields + CRLF + body: what a layer protects
+
+
+def split_message(message: bytes) -> SplitMessage:
+    """Separate the message's fields from the MIME entity that a layer will protect.
+
+    Raises:
+        MalformedError: the header cannot be parsed.
+    """
+    header_block, body = mime.split_header_body(message)
+    mime.parse_header_block(header_block)  # validates the fields before we move them
+    lines = mime.field_lines(header_block)
+    outer = b"".join(
+        raw for name, raw in lines if not name.startswith("content-") and name != "mime-version"
+    )
+    content_fields = b"".join(raw for name, raw in lines if name.startswith("content-"))
+    if not any(name == "content-type" for name, _ in lines):
+        charset = b"us-ascii" if body.isascii() else b"utf-8"
+        content_fields = b"Content-Type: text/plain; charset=" + charset + b"\r\n" + content_fields
+    return SplitMessage(outer, mime.canonicalize_line_endings(content_fields + b"\r\n" + body))
 
 
 def sign_message(
@@ -66,21 +94,39 @@ def sign_message(
         MalformedError: the message cannot be parsed.
         UnsupportedError: the digest or key type cannot be used.
     """
+    parts = split_message(message)
+    signed = sign_entity(
+        parts.entity,
+        identity,
+        now=now,
+        digest=digest,
+        opaque=opaque,
+        pss=pss,
+        encryption_certificate=encryption_certificate,
+    )
+    return parts.outer_fields + b"MIME-Version: 1.0\r\n" + signed
+
+
+def sign_entity(
+    entity: bytes,
+    identity: Identity,
+    *,
+    now: datetime,
+    digest: str = "sha256",
+    opaque: bool = False,
+    pss: bool = False,
+    encryption_certificate: x509.Certificate | None = None,
+) -> bytes:
+    """Sign one MIME entity; return the signed entity (its Content-* fields and body).
+
+    The entity is made 7-bit safe and canonical first (RFC 8551 §3.1.1-3.1.2), so that no
+    relay can change the bytes the signature covers.
+    """
     if digest not in SIGNING_DIGESTS:
         raise UnsupportedError(f"unsupported digest {digest}; use sha256, sha384 or sha512")
-    header_block, body = mime.split_header_body(message)
-    mime.parse_header_block(header_block)  # validates the fields before we move them
-    lines = mime.field_lines(header_block)
-    outer = b"".join(
-        raw for name, raw in lines if not name.startswith("content-") and name != "mime-version"
-    )
-    content_fields = b"".join(raw for name, raw in lines if name.startswith("content-"))
-    if not any(name == "content-type" for name, _ in lines):
-        charset = b"us-ascii" if body.isascii() else b"utf-8"
-        content_fields = b"Content-Type: text/plain; charset=" + charset + b"\r\n" + content_fields
-    entity = _seven_bit_safe(content_fields + b"\r\n" + body)
-    entity = mime.canonicalize_line_endings(entity)
-
+    if identity.historic:
+        raise UnsupportedError("a historic key may only decrypt, never sign")
+    entity = mime.canonicalize_line_endings(_seven_bit_safe(entity))
     der = _signed_data(
         entity,
         identity,
@@ -92,19 +138,15 @@ def sign_message(
     )
     if opaque:
         return (
-            outer
-            + b"MIME-Version: 1.0\r\n"
-            + b'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"\r\n'
+            b'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"\r\n'
             + b"Content-Transfer-Encoding: base64\r\n"
             + b'Content-Disposition: attachment; filename="smime.p7m"\r\n'
             + b"\r\n"
-            + _base64_lines(der)
+            + base64_lines(der)
         )
     boundary = _boundary(entity)
     return (
-        outer
-        + b"MIME-Version: 1.0\r\n"
-        + b'Content-Type: multipart/signed; protocol="application/pkcs7-signature";\r\n'
+        b'Content-Type: multipart/signed; protocol="application/pkcs7-signature";\r\n'
         + b" micalg="
         + MICALG[digest].encode()
         + b'; boundary="'
@@ -123,7 +165,7 @@ def sign_message(
         + b'Content-Disposition: attachment; filename="smime.p7s"\r\n'
         + b"Content-Description: S/MIME Cryptographic Signature\r\n"
         + b"\r\n"
-        + _base64_lines(der)
+        + base64_lines(der)
         + b"--"
         + boundary
         + b"--\r\n"
@@ -268,7 +310,8 @@ def _boundary(entity: bytes) -> bytes:
             return boundary
 
 
-def _base64_lines(data: bytes) -> bytes:
+def base64_lines(data: bytes) -> bytes:
+    """Base64 in 76-character CRLF lines (RFC 2045 §6.8)."""
     encoded = base64.b64encode(data)
     return b"".join(encoded[i : i + 76] + b"\r\n" for i in range(0, len(encoded), 76))
 
