@@ -11,7 +11,7 @@ from typing import Any
 from inbox_app.cli import inputs
 from inbox_app.cli.errors import UsageError
 from inbox_app.fileio import atomic_write
-from inbox_app.services.secure_mail import SecureMail, SignOptions
+from inbox_app.services.secure_mail import EncryptOptions, SecureMail, SignOptions
 from inbox_app.smime import Report, SignatureStatus
 from inbox_app.smime.report import one_line
 
@@ -73,6 +73,37 @@ def add_parsers(subparsers: Any) -> None:
     sign.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     sign.set_defaults(handler=run_sign)
 
+    encrypt = commands.add_parser("encrypt", help="encrypt a whole RFC 5322 message")
+    encrypt.add_argument("input", metavar="IN", help="the message to encrypt ('-' for stdin)")
+    encrypt.add_argument(
+        "--to",
+        action="append",
+        required=True,
+        metavar="CERT.pem",
+        help="a recipient's certificate (repeatable)",
+    )
+    encrypt.add_argument(
+        "--cipher",
+        default="aes-256-gcm",
+        choices=["aes-256-gcm", "aes-128-gcm", "aes-256-cbc", "aes-128-cbc"],
+    )
+    encrypt.add_argument(
+        "--oaep",
+        action="store_true",
+        help="RSA-OAEP (SHA-256) instead of PKCS#1 v1.5 for RSA recipients",
+    )
+    encrypt.add_argument(
+        "--sign-key", metavar="ID.p12", help="sign first with this identity (also made a recipient)"
+    )
+    encrypt.add_argument("--password-file", metavar="F", help="password for --sign-key")
+    encrypt.add_argument(
+        "--no-header-protection",
+        action="store_true",
+        help="leave the message's header fields unprotected (RFC 9788)",
+    )
+    encrypt.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    encrypt.set_defaults(handler=run_encrypt)
+
     open_ = commands.add_parser("open", help="verify (and later decrypt) a message and report")
     open_.add_argument("input", metavar="IN", help="the message ('-' for stdin)")
     open_.add_argument(
@@ -121,6 +152,24 @@ def run_sign(args: argparse.Namespace, service: SecureMail) -> int:
     )
     signed = service.sign(raw, identity, now=inputs.parse_time(None), options=options)
     _emit(signed, args.output)
+    return EXIT_OK
+
+
+def run_encrypt(args: argparse.Namespace, service: SecureMail) -> int:
+    # The first certificate of each file is the recipient's; the rest may be its chain.
+    recipients = [inputs.read_certificates(path)[0] for path in args.to]
+    sign_with = None
+    if args.sign_key:
+        sign_with = inputs.read_identity(args.sign_key, args.password_file)
+    raw = inputs.read_message(args.input)
+    options = EncryptOptions(
+        cipher=args.cipher,
+        oaep=args.oaep,
+        sign_with=sign_with,
+        header_protection=not args.no_header_protection,
+    )
+    encrypted = service.encrypt(raw, recipients, now=inputs.parse_time(None), options=options)
+    _emit(encrypted, args.output)
     return EXIT_OK
 
 

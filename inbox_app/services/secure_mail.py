@@ -11,6 +11,7 @@ from cryptography import x509
 
 from inbox_app.credentials.anchors import load_app_anchors
 from inbox_app.smime import Identity, Report, TrustStore, open_message, sign_message
+from inbox_app.smime.encrypt import encrypt_message
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,14 @@ class SignOptions:
     opaque: bool = False
     pss: bool = False
     encryption_certificate: x509.Certificate | None = None
+
+
+@dataclass(frozen=True)
+class EncryptOptions:
+    cipher: str = "aes-256-gcm"
+    oaep: bool = False
+    sign_with: Identity | None = None
+    header_protection: bool = True
 
 
 class SecureMail:
@@ -39,13 +48,35 @@ class SecureMail:
         extra_anchors: Sequence[x509.Certificate] = (),
         identities: Sequence[Identity] = (),
     ) -> Report:
-        """Open a received message: check every layer at its root.
+        """Open a received message: decrypt and check every layer at its root.
 
-        ``identities`` are the keys that may decrypt it (decryption arrives with the
-        encryption issue; they are accepted now so the contract does not change).
+        ``identities`` are the keys that may decrypt it, current and historic.
         """
-        del identities
-        return open_message(raw, trust=self.trust_store(extra_anchors), now=now)
+        return open_message(
+            raw, trust=self.trust_store(extra_anchors), now=now, identities=identities
+        )
+
+    def encrypt(
+        self,
+        raw: bytes,
+        recipients: Sequence[x509.Certificate],
+        *,
+        now: datetime,
+        options: EncryptOptions,
+    ) -> bytes:
+        """Encrypt a whole message; the signer (the sender) is always a recipient too."""
+        everyone = list(recipients)
+        if options.sign_with is not None:
+            everyone.append(options.sign_with.certificate)
+        return encrypt_message(
+            raw,
+            everyone,
+            now=now,
+            cipher=options.cipher,
+            oaep=options.oaep,
+            sign_with=options.sign_with,
+            wrap=None,
+        )
 
     def sign(self, raw: bytes, identity: Identity, *, now: datetime, options: SignOptions) -> bytes:
         """Sign a whole message with ``identity``."""
