@@ -8,6 +8,8 @@ matching built-in, so generic handlers keep working::
      |    +-- MalformedError                   the input is not well-formed MIME/CMS
      |    +-- IdentityError                    a PKCS#12 file could not be used
      |    +-- SignatureVerificationError       a signature did not check out (has .status)
+     |    +-- DecryptionError                  could not decrypt (deliberately vague)
+     |    |    +-- NoMatchingKeyError           no key held for any recipient
      |    +-- UnsupportedError                 an algorithm or structure we do not handle
      +-- StorageError (OSError)                inbox_app.fileio
      +-- UsageError (ValueError)               inbox_app.cli (bad command line input)

@@ -20,14 +20,23 @@ from pathlib import Path
 import pytest
 
 from inbox_app.smime import Report, SignatureStatus, TrustStore, open_message, sign_message
+from inbox_app.smime.header_protection import wrap_for_signing
+from inbox_app.smime.sign import seven_bit_message
 from tests.pki import NOW, Issued, StandardPKI, make_ca, message
 
 pytestmark = pytest.mark.openssl
 
 ATTIME = str(int(NOW.timestamp()))
 BODY = b"Hello Bob,\r\n\r\nsee you tomorrow.\r\n"
-# The entity sign_message builds from tests.pki.message(): its Content-* fields and body.
-OUR_ENTITY = b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + BODY
+
+
+def signed_entity(raw: bytes) -> bytes:
+    """The entity sign_message signs: header-protected (RFC 9788 hp="clear") and 7-bit."""
+    return wrap_for_signing(seven_bit_message(raw)).payload
+
+
+# The entity sign_message builds from tests.pki.message().
+OUR_ENTITY = signed_entity(message())
 # The entity we hand to `openssl cms -sign` (which signs a MIME entity, not a message).
 PEER_ENTITY = b"Content-Type: text/plain; charset=us-ascii\r\n\r\n" + BODY
 # DER of OID 2.16.840.1.101.3.4.1.46 (id-aes256-GCM).
@@ -139,7 +148,7 @@ def test_openssl_verifies_what_we_sign(
         opaque=opaque, pss=pss,
     )  # fmt: skip
     content = openssl_verify(openssl, files, signed, f"ours-{kind}-{digest}-{opaque}")
-    assert content == OUR_ENTITY
+    assert content == signed_entity(message(sender=SENDERS[name]))
 
 
 MIXED = (
@@ -171,7 +180,8 @@ def test_openssl_verifies_what_we_sign_of_any_shape(
     ours = open_with(signed, pki.root)
     assert ours.signature is SignatureStatus.VALID, ours.error
     assert ours.inner is not None
-    assert ours.inner.endswith(content)  # both sides agree on what was signed
+    # Both sides agree on what was signed (the displayed header comes from the same entity).
+    assert ours.inner.split(b"\r\n\r\n", 1)[1] == content.split(b"\r\n\r\n", 1)[1]
 
 
 def test_openssl_rejects_our_signature_when_altered(

@@ -75,7 +75,7 @@ class SecureMail:
             cipher=options.cipher,
             oaep=options.oaep,
             sign_with=options.sign_with,
-            wrap=None,
+            header_protection=options.header_protection,
         )
 
     def sign(self, raw: bytes, identity: Identity, *, now: datetime, options: SignOptions) -> bytes:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 from inbox_app.smime import _der
 from inbox_app.smime.decrypt import OID_EC_PUBLIC_KEY, OID_RSA, OID_RSAES_OAEP, shared_info
 from inbox_app.smime.errors import UnsupportedError
+from inbox_app.smime.header_protection import wrap_for_encryption
 from inbox_app.smime.identity import Identity
-from inbox_app.smime.sign import base64_lines, sign_entity, split_message
+from inbox_app.smime.sign import base64_lines, seven_bit_message, sign_entity, split_message
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def encrypt_message(
     oaep_recipients: Sequence[x509.Certificate] = (),
     sign_with: Identity | None = None,
     digest: str = "sha256",
-    wrap: Callable[[bytes], tuple[bytes, bytes]] | None = None,
+    header_protection: bool = True,
 ) -> bytes:
     """Encrypt ``message`` so that each certificate in ``recipients`` can read it.
 
@@ -77,9 +78,9 @@ def encrypt_message(
         oaep_recipients: RSA recipients that announced OAEP support (RFC 8551 §2.7.1).
         sign_with: sign first with this identity (sign-then-encrypt).
         digest: the signature's digest, when signing.
-        wrap: a callable ``(message) -> (outer_fields, entity)`` that prepares the payload
-            (header protection); by default the Content-* fields and body are encrypted and
-            every other field stays outside.
+        header_protection: protect the header fields (RFC 9788): they travel inside, and
+            the outer Subject becomes "[...]". Without it only the body is encrypted and
+            every field stays outside, readable by every relay.
 
     Raises:
         UnsupportedError: unknown cipher, no recipient, or a certificate whose key cannot
@@ -92,8 +93,9 @@ def encrypt_message(
     unique = _unique(recipients)
     if not unique:
         raise UnsupportedError("no recipient to encrypt to")
-    if wrap is not None:
-        outer_fields, entity = wrap(message)
+    if header_protection:
+        wrapped = wrap_for_encryption(seven_bit_message(message))
+        outer_fields, entity = wrapped.outer_fields, wrapped.payload
     else:
         parts = split_message(message)
         outer_fields, entity = parts.outer_fields, parts.entity

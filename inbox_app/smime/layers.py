@@ -26,6 +26,11 @@ from inbox_app.smime.errors import (
     SmimeError,
     UnsupportedError,
 )
+from inbox_app.smime.header_protection import (
+    ProtectedView,
+    protected_header_json,
+    read_protected_headers,
+)
 from inbox_app.smime.identity import Identity
 from inbox_app.smime.report import (
     EncryptionStatus,
@@ -165,10 +170,18 @@ def _unwrap(raw: bytes, context: _Context) -> None:
             "the message contains a signed or encrypted part that does not cover the whole "
             "message; it was not checked"
         )
+    protected = None if entity is outer else _protected_headers(entity, outer, report)
+    if protected is not None:
+        # RFC 9788 §4: the protected From is the one shown, so it is the one to bind.
+        sender = sender_from_fields([v for name, v in protected.fields if name == "from"])
+        report.from_address = sender.address
     _bind_sender(report, sender.address, sender.problem)
     _check_dates(report, outer)
     if entity is outer:
         report.inner = raw
+    elif protected is not None:
+        # The protected fields, inside the payload's own header, replace the outer ones.
+        report.inner = _displayable(protected.display_entity)
     else:
         # The displayable message: the outer fields (unprotected, as RFC 9788 §2 warns)
         # in front of exactly the entity the innermost layer protected.
@@ -177,6 +190,43 @@ def _unwrap(raw: bytes, context: _Context) -> None:
             + b"MIME-Version: 1.0\r\n"
             + mime.canonicalize_line_endings(entity.raw)
         )
+
+
+def _protected_headers(
+    entity: mime.Entity, outer: mime.Entity, report: Report
+) -> ProtectedView | None:
+    """RFC 9788 header protection of the innermost payload, when it has any."""
+    if entity.content_type.param("hp") is None:
+        return None
+    try:
+        view = read_protected_headers(
+            entity.raw, list(outer.fields), encrypted="encrypted" in report.layers
+        )
+    except MalformedError as exc:
+        report.warnings.append(f"the protected header fields were ignored: {exc}")
+        return None
+    report.warnings.extend(view.warnings)
+    if view.hp is None or not view.fields:
+        return None
+    report.protected_headers = protected_header_json(view)
+    return view
+
+
+def _displayable(payload: bytes) -> bytes:
+    """A message from a protected payload: its header fields, MIME-Version, its body.
+
+    HP-Outer fields only record what the outer header said (RFC 9788 §2.2); they are not
+    part of the message shown.
+    """
+    header_block, body = mime.split_header_body(payload)
+    fields = [(name, raw) for name, raw in mime.field_lines(header_block) if name != "hp-outer"]
+    return (
+        b"".join(raw for name, raw in fields if not name.startswith("content-"))
+        + b"MIME-Version: 1.0\r\n"
+        + b"".join(raw for name, raw in fields if name.startswith("content-"))
+        + b"\r\n"
+        + body
+    )
 
 
 def _open_encrypted(der: bytes, context: _Context) -> mime.Entity | None:
@@ -327,6 +377,8 @@ def _bind_sender(report: Report, sender: str | None, problem: str | None) -> Non
 
 
 def _check_dates(report: Report, outer: mime.Entity) -> None:
+    if not any(layer.signing_time for layer in report.signed_layers):
+        return
     date_value = outer.get_all("date")
     if len(date_value) != 1:
         return

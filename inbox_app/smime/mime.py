@@ -17,7 +17,9 @@ from functools import cached_property
 
 from inbox_app.smime.errors import MalformedError
 
-_HEADER_NAME = re.compile(rb"^[\x21-\x39\x3b-\x7e]+$")  # RFC 5322 §2.2: printable, no colon
+# RFC 5322 §2.2: a name of printable characters but the colon; §4.5.3 allows obsolete
+# white space before the colon.
+_HEADER_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:(.*)", re.DOTALL)
 _MAX_HEADER_BYTES = 1 << 20
 _BOUNDARY_OK = re.compile(r"^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$")
 
@@ -59,20 +61,20 @@ def parse_header_block(block: bytes) -> list[tuple[str, str]]:
     lines = block.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    for index, line in enumerate(lines):
-        line = line.removesuffix(b"\r")
-        if index == 0 and line.startswith(b"From "):
-            continue  # an mbox separator line, not a header field
+    if lines and lines[0].startswith(b"From "):
+        lines = lines[1:]  # an mbox separator line, not a header field
+    for line in lines:
+        if line[-1:] == b"\r":
+            line = line[:-1]
         if line[:1] in (b" ", b"\t"):
             if not fields:
                 raise MalformedError("message starts with a continuation line")
             fields[-1][1].append(line)
             continue
-        name, colon, value = line.partition(b":")
-        name = name.rstrip(b" \t")  # RFC 5322 §4.5.3 obsolete WSP before the colon
-        if not colon or not _HEADER_NAME.match(name):
+        field = _HEADER_FIELD.match(line)
+        if field is None:
             raise MalformedError("malformed header line")
-        fields.append((name, [value]))
+        fields.append((field.group(1), [field.group(2)]))
     result = []
     for name, parts in fields:
         value = b"".join(parts)  # unfolding removes only the line breaks (RFC 5322 §2.2.3)
@@ -268,17 +270,20 @@ def canonicalize_line_endings(data: bytes) -> bytes:
 def field_lines(block: bytes) -> list[tuple[str, bytes]]:
     """The header block as (lower-case name, the field's raw lines with CRLF endings)."""
     result: list[tuple[str, bytes]] = []
-    for line in block.split(b"\n"):
-        line = line.removesuffix(b"\r")
-        if not line:
+    chunks = _FIELD_START.split(block)
+    if chunks and chunks[0].startswith(b"From "):
+        chunks = chunks[1:]  # an mbox separator line, not a header field
+    for field in chunks:
+        field = field.rstrip(b"\r\n")
+        if not field:
             continue
-        if line[:1] in (b" ", b"\t") and result:
-            name, raw = result[-1]
-            result[-1] = (name, raw + line + b"\r\n")
-            continue
-        name = line.partition(b":")[0].strip().decode("ascii", "replace").lower()
-        result.append((name, line + b"\r\n"))
+        name = field.partition(b":")[0].strip().decode("ascii", "replace").lower()
+        result.append((name, canonicalize_line_endings(field) + b"\r\n"))
     return result
+
+
+# A line break not followed by white space starts the next field (RFC 5322 §2.2.3).
+_FIELD_START = re.compile(rb"\n(?![ \t])")
 
 
 def non_content_fields(block: bytes) -> bytes:

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from inbox_app.smime import _cms, mime
 from inbox_app.smime.algorithms import MICALG, SIGNING_DIGESTS, hash_for
 from inbox_app.smime.errors import MalformedError, UnsupportedError
+from inbox_app.smime.header_protection import wrap_for_signing
 from inbox_app.smime.identity import Identity
 
 # RFC 8551 §2.5.2: what we can decrypt, strongest first.
@@ -65,7 +66,22 @@ def split_message(message: bytes) -> SplitMessage:
     if not any(name == "content-type" for name, _ in lines):
         charset = b"us-ascii" if body.isascii() else b"utf-8"
         content_fields = b"Content-Type: text/plain; charset=" + charset + b"\r\n" + content_fields
-    return SplitMessage(outer, mime.canonicalize_line_endings(content_fields + b"\r\n" + body))
+    return SplitMessage(outer, prepare_entity(content_fields + b"\r\n" + body))
+
+
+def prepare_entity(entity: bytes) -> bytes:
+    """An entity made 7-bit safe, then canonical (RFC 8551 §3.1.1-3.1.2).
+
+    In this order: binary data is base64-encoded before line endings are touched, so no
+    byte of it is ever taken for a line break.
+    """
+    return mime.canonicalize_line_endings(_seven_bit_safe(entity))
+
+
+def seven_bit_message(message: bytes) -> bytes:
+    """The whole message with its entity prepared (for header protection to wrap next)."""
+    parts = split_message(message)
+    return parts.outer_fields + b"MIME-Version: 1.0\r\n" + parts.entity
 
 
 def sign_message(
@@ -77,6 +93,7 @@ def sign_message(
     opaque: bool = False,
     pss: bool = False,
     encryption_certificate: x509.Certificate | None = None,
+    header_protection: bool = True,
 ) -> bytes:
     """Sign ``message`` with ``identity`` and return the signed message (CRLF line ends).
 
@@ -89,12 +106,18 @@ def sign_message(
         pss: sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys only).
         encryption_certificate: the certificate others should encrypt to, announced with
             SMIMEEncryptionKeyPreference when it is not the signing certificate.
+        header_protection: sign copies of the header fields too, marked ``hp="clear"``
+            (RFC 9788), so that a changed Subject or From is noticed.
 
     Raises:
         MalformedError: the message cannot be parsed.
         UnsupportedError: the digest or key type cannot be used.
     """
-    parts = split_message(message)
+    if header_protection:
+        wrapped = wrap_for_signing(seven_bit_message(message))
+        parts = SplitMessage(wrapped.outer_fields, wrapped.payload)
+    else:
+        parts = split_message(message)
     signed = sign_entity(
         parts.entity,
         identity,
@@ -126,7 +149,7 @@ def sign_entity(
         raise UnsupportedError(f"unsupported digest {digest}; use sha256, sha384 or sha512")
     if identity.historic:
         raise UnsupportedError("a historic key may only decrypt, never sign")
-    entity = mime.canonicalize_line_endings(_seven_bit_safe(entity))
+    entity = prepare_entity(entity)
     der = _signed_data(
         entity,
         identity,
