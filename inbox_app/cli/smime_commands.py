@@ -214,6 +214,11 @@ def describe(report: Report) -> str:
     if report.sender_match is not None:
         lines.append(f"sender matches signer: {'yes' if report.sender_match else 'no'}")
     lines.append(f"encryption: {report.encryption.value}")
+    if report.decrypted_with is not None:
+        historic = " (a historic key)" if report.historic_key else ""
+        lines.append(f"decrypted with certificate sha256: {report.decrypted_with}{historic}")
+    for name, value in (report.protected_headers or {}).items():
+        lines.append(f"protected {name}: {value}")
     if report.layers:
         lines.append("layers: " + " > ".join(report.layers))
     lines.extend(f"warning: {warning}" for warning in report.warnings)
