@@ -23,9 +23,10 @@ from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.decrepit.ciphers import algorithms as decrepit
 from cryptography.hazmat.primitives import hashes, keywrap
 from cryptography.hazmat.primitives import padding as block_padding
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x448, x25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 
 from inbox_app.smime import _cms, _der
@@ -94,6 +95,14 @@ KEY_AGREEMENT_HASHES = {
     "1.3.132.1.14.2": "sha384",
     "1.3.132.1.14.3": "sha512",
 }
+# RFC 8418 §2: the same schemes with HKDF instead of the X9.63 KDF.
+HKDF_KEY_AGREEMENT_HASHES = {
+    "1.2.840.113549.1.9.16.3.19": "sha256",
+    "1.2.840.113549.1.9.16.3.20": "sha384",
+    "1.2.840.113549.1.9.16.3.21": "sha512",
+}
+OID_X25519 = "1.3.101.110"
+OID_X448 = "1.3.101.111"
 KEY_WRAP_SIZES = {
     "2.16.840.1.101.3.4.1.5": 16,
     "2.16.840.1.101.3.4.1.25": 24,
@@ -196,7 +205,7 @@ def _attempts(
         elif isinstance(recipient, KeyAgreement):
             for rid, encrypted_key in recipient.keys:
                 for identity in ordered:
-                    if isinstance(identity.private_key, ec.EllipticCurvePrivateKey) and _matches(
+                    if isinstance(identity.private_key, _AGREEMENT_KEYS) and _matches(
                         rid, identity.certificate
                     ):
                         attempts.append(_Attempt(recipient, encrypted_key, identity))
@@ -258,30 +267,49 @@ def _oaep(parameters: bytes | None) -> padding.OAEP:
     return padding.OAEP(mgf=padding.MGF1(mgf), algorithm=digest, label=label)
 
 
+_AGREEMENT_KEYS = (ec.EllipticCurvePrivateKey, x25519.X25519PrivateKey, x448.X448PrivateKey)
+
+
 def _key_agreement(recipient: KeyAgreement, encrypted_key: bytes, identity: Identity) -> bytes:
-    key = identity.private_key
-    hash_name = KEY_AGREEMENT_HASHES.get(recipient.algorithm)
+    x963_hash = KEY_AGREEMENT_HASHES.get(recipient.algorithm)
+    hkdf_hash = HKDF_KEY_AGREEMENT_HASHES.get(recipient.algorithm)
     wrap_size = KEY_WRAP_SIZES.get(recipient.wrap_algorithm)
-    if hash_name is None or wrap_size is None:
+    if (x963_hash is None and hkdf_hash is None) or wrap_size is None:
         raise UnsupportedError(f"unsupported key agreement {recipient.algorithm}")
-    if (
-        not isinstance(key, ec.EllipticCurvePrivateKey)
-        or recipient.originator_algorithm != OID_EC_PUBLIC_KEY
-    ):
-        raise DecryptionError
-    try:
-        originator = ec.EllipticCurvePublicKey.from_encoded_point(
-            key.curve, recipient.originator_key
+    shared = _shared_secret(recipient, identity)
+    info = shared_info(recipient.wrap_algorithm_der, recipient.ukm, wrap_size)
+    if x963_hash is not None:
+        kdf: X963KDF | HKDF = X963KDF(
+            algorithm=hash_for(x963_hash), length=wrap_size, sharedinfo=info
         )
-        shared = key.exchange(ec.ECDH(), originator)
+    else:
+        # RFC 8418 §2.2: HKDF with the ukm (if any) as salt and the SharedInfo as info.
+        kdf = HKDF(
+            algorithm=hash_for(hkdf_hash or "sha256"),
+            length=wrap_size,
+            salt=recipient.ukm,
+            info=info,
+        )
+    return _unwrap(kdf.derive(shared), encrypted_key)
+
+
+def _shared_secret(recipient: KeyAgreement, identity: Identity) -> bytes:
+    """Z: ECDH between our static key and the originator's ephemeral one."""
+    key = identity.private_key
+    originator = recipient.originator_key
+    algorithm = recipient.originator_algorithm
+    try:
+        if isinstance(key, ec.EllipticCurvePrivateKey) and algorithm == OID_EC_PUBLIC_KEY:
+            point = ec.EllipticCurvePublicKey.from_encoded_point(key.curve, originator)
+            return key.exchange(ec.ECDH(), point)
+        if isinstance(key, x25519.X25519PrivateKey) and algorithm == OID_X25519:
+            return key.exchange(x25519.X25519PublicKey.from_public_bytes(originator))
+        if isinstance(key, x448.X448PrivateKey) and algorithm == OID_X448:
+            return key.exchange(x448.X448PublicKey.from_public_bytes(originator))
     except ValueError:
+        # Invalid points, and the all-zero X25519 result of a low-order point.
         raise DecryptionError from None
-    kek = X963KDF(
-        algorithm=hash_for(hash_name),
-        length=wrap_size,
-        sharedinfo=shared_info(recipient.wrap_algorithm_der, recipient.ukm, wrap_size),
-    ).derive(shared)
-    return _unwrap(kek, encrypted_key)
+    raise DecryptionError
 
 
 def shared_info(wrap_algorithm_der: bytes, ukm: bytes | None, key_size: int) -> bytes:

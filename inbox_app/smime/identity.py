@@ -6,13 +6,23 @@ import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x448, x25519
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, pkcs12
 
 from inbox_app.smime.errors import IdentityError
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+# Keys that can only ever decrypt (RFC 8418 key agreement).
+AgreementKey = x25519.X25519PrivateKey | x448.X448PrivateKey
+PrivateKey = SigningKey | AgreementKey
+_USABLE_KEYS = (
+    rsa.RSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    x25519.X25519PrivateKey,
+    x448.X448PrivateKey,
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +34,7 @@ class Identity:
     """
 
     certificate: x509.Certificate
-    private_key: SigningKey
+    private_key: PrivateKey
     chain: tuple[x509.Certificate, ...] = ()
     historic: bool = False
 
@@ -60,9 +70,7 @@ def load_identity(data: bytes, password: bytes | None) -> Identity:
     key = loaded.key
     if loaded.cert is None or key is None:
         raise IdentityError("the PKCS#12 file does not hold both a certificate and its private key")
-    if not isinstance(
-        key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
-    ):
+    if not isinstance(key, _USABLE_KEYS):
         raise IdentityError("the PKCS#12 file holds a key type Inbox cannot use")
     certificate = loaded.cert.certificate
     if _public_der(key.public_key()) != _public_der(certificate.public_key()):
