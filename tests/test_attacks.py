@@ -352,8 +352,16 @@ class TestIdAttacks:
         report = open_(_signed(eve, '"Alice <alice@example.com>" <eve@evil.example>'), trust)
         assert report.from_address == "eve@evil.example"
         assert [signer.addresses for signer in report.signers] == [("eve@evil.example",)]
-        text = describe(report)
-        assert "alice" not in text.lower()
+        # What the report says about the signature comes from the certificate only; the
+        # From field is shown as the (signed) field it is, never as the signer.
+        signature_lines = [
+            line
+            for line in describe(report).lower().splitlines()
+            if not line.startswith("protected ")
+        ]
+        assert not any("alice" in line for line in signature_lines)
+        assert report.protected_headers is not None
+        assert report.protected_headers["from"] == '"Alice <alice@example.com>" <eve@evil.example>'
 
     @pytest.mark.parametrize(
         "sender",

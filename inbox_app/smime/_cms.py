@@ -90,7 +90,12 @@ def expect(element: _der.Element, tag: int, what: str) -> _der.Element:
     return element
 
 
-def _parse_signed_data(der: bytes) -> SignedDataData:
+def content_info(der: bytes, kinds: tuple[str, ...]) -> tuple[str, list[_der.Element]]:
+    """Unwrap a ContentInfo (RFC 5652 §3): its content type and the fields of its content.
+
+    Raises:
+        MalformedError: not a ContentInfo, trailing data, or a type not in ``kinds``.
+    """
     info = expect(_der.read_element(der), _der.TAG_SEQUENCE, "ContentInfo")
     if der[info.end :].strip(b"\x00"):
         raise MalformedError("unexpected data after the CMS structure")
@@ -98,12 +103,16 @@ def _parse_signed_data(der: bytes) -> SignedDataData:
     if len(parts) != 2:
         raise MalformedError("malformed CMS: ContentInfo")
     kind = content_type_name(_der.content(der, expect(parts[0], _der.TAG_OID, "contentType")))
-    if kind != "signed_data":
-        raise MalformedError(f"expected signed data, found {kind}")
+    if kind not in kinds:
+        raise MalformedError(f"expected {' or '.join(kinds)}, found {kind}".replace("_", " "))
     explicit = _der.children(der, expect(parts[1], 0xA0, "content"))
     if len(explicit) != 1:
         raise MalformedError("malformed CMS: content")
-    fields = _der.children(der, expect(explicit[0], _der.TAG_SEQUENCE, "SignedData"))
+    return kind, _der.children(der, expect(explicit[0], _der.TAG_SEQUENCE, kind))
+
+
+def _parse_signed_data(der: bytes) -> SignedDataData:
+    _, fields = content_info(der, ("signed_data",))
     if len(fields) < 4:
         raise MalformedError("malformed CMS: SignedData is incomplete")
     expect(fields[0], _TAG_INTEGER, "SignedData version")

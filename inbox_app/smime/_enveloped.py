@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from inbox_app.smime import _der
-from inbox_app.smime._cms import content_type_name, expect, parse_issuer_serial
+from inbox_app.smime._cms import content_info, content_type_name, expect, parse_issuer_serial
 from inbox_app.smime.errors import MalformedError
 
 _TAG_INTEGER = 0x02
@@ -88,20 +88,8 @@ def parse_envelope(der: bytes) -> Envelope:
 
 
 def _parse(der: bytes) -> Envelope:
-    info = expect(_der.read_element(der), _der.TAG_SEQUENCE, "ContentInfo")
-    if der[info.end :].strip(b"\x00"):
-        raise MalformedError("unexpected data after the CMS structure")
-    parts = _der.children(der, info)
-    if len(parts) != 2:
-        raise MalformedError("malformed CMS: ContentInfo")
-    kind = content_type_name(_der.content(der, expect(parts[0], _der.TAG_OID, "contentType")))
-    if kind not in ("enveloped_data", "authenticated_enveloped_data"):
-        raise MalformedError(f"expected encrypted data, found {kind}")
+    kind, fields = content_info(der, ("enveloped_data", "authenticated_enveloped_data"))
     authenticated = kind == "authenticated_enveloped_data"
-    explicit = _der.children(der, expect(parts[1], 0xA0, "content"))
-    if len(explicit) != 1:
-        raise MalformedError("malformed CMS: content")
-    fields = _der.children(der, expect(explicit[0], _der.TAG_SEQUENCE, "EnvelopedData"))
     if len(fields) < 3:
         raise MalformedError("malformed CMS: EnvelopedData is incomplete")
     expect(fields[0], _TAG_INTEGER, "version")
