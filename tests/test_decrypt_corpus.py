@@ -38,6 +38,7 @@ from inbox_app.smime.errors import (
     DecryptionError,
     MalformedError,
     NoMatchingKeyError,
+    UnsupportedError,
 )
 from inbox_app.smime.mime import parse_entity
 from tests.pki import NOW, StandardPKI, make_leaf, message
@@ -287,14 +288,13 @@ def test_fran_samples_decrypt(interop: Path, keys: Keys, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(FRAN))
-def test_fran_messages_whose_content_is_not_mime_are_not_displayed(
+def test_fran_messages_whose_content_is_not_mime_are_shown_as_text(
     interop: Path, keys: Keys, name: str
 ) -> None:
     """OpenSSL encrypted a bare text line, not a MIME entity (RFC 8551 §3.3 wants one).
 
-    Inbox decrypts it (see above) but will not display non-MIME content: a clean
-    "malformed" report (exit code 2), without a traceback and without an inner message.
-    Thunderbird displays the text; this is a policy difference, noted in the report.
+    Decryption worked, so Inbox shows the text as text/plain (as Thunderbird does), with a
+    warning that the content was not MIME; the encryption status stays what it was.
     """
     report = open_message(
         (interop / "thunderbird" / "smime-interop" / name).read_bytes(),
@@ -303,11 +303,13 @@ def test_fran_messages_whose_content_is_not_mime_are_not_displayed(
         identities=[keys.fran, keys.fran_ec],
     )
     assert report.layers == ["encrypted"]
-    assert report.malformed is True
-    assert report.inner is None
-    assert report.error is not None
-    assert "\n" not in report.error
-    assert FRAN_TEXT.strip() not in report.error.encode()
+    assert report.malformed is False
+    assert report.encryption is not EncryptionStatus.FAILED
+    assert report.decrypted_with is not None
+    assert any("not MIME" in warning for warning in report.warnings)
+    assert report.inner is not None
+    assert report.inner.endswith(FRAN_TEXT.replace(b"\n", b"\r\n"))  # canonical form
+    assert b"Content-Type: text/plain" in report.inner
 
 
 # ---------------------------------------------------------------- RFC 4134
@@ -323,7 +325,7 @@ def test_rfc4134_3des_envelopes_decrypt_with_bob(interop: Path, keys: Keys, name
 
 
 def test_rfc4134_5_3_message_opens_cleanly(interop: Path, keys: Keys) -> None:
-    """The content is ExContent, not a MIME entity: malformed, never displayed."""
+    """The content is ExContent, not a MIME entity: shown as plain text, with a warning."""
     report = open_message(
         (interop / "rfc4134" / "5.3.eml").read_bytes(),
         trust=TrustStore([]),
@@ -331,22 +333,22 @@ def test_rfc4134_5_3_message_opens_cleanly(interop: Path, keys: Keys) -> None:
         identities=[keys.rfc_bob],
     )
     assert report.layers == ["encrypted"]
-    assert report.malformed is True
-    assert report.inner is None
+    assert report.malformed is False
+    assert report.encryption is EncryptionStatus.WEAK
+    assert report.inner is not None
+    assert report.inner.endswith(b"This is some sample content.")
 
 
 def test_rfc4134_5_2_forty_bit_rc2_fails_cleanly(interop: Path, keys: Keys) -> None:
     """RC2 with a 40-bit key (version 160): pyca/cryptography only runs 128-bit RC2.
 
-    The failure is the engine's vague DecryptionError (the same as a wrong key: the
-    engine cannot tell "unsupported key size" from a random PKCS#1 v1.5 fallback key
-    without creating an oracle).
+    The engine refuses it from the RC2 parameters, before any private-key operation (so
+    the refusal tells nothing about the key unwrap: no oracle).
     """
     der = (interop / "rfc4134" / "5.2.bin").read_bytes()
     assert bytes.fromhex("300e020200a00408") in der  # RC2CBCParameter version 160 = 40 bits
-    with pytest.raises(DecryptionError) as caught:
+    with pytest.raises(UnsupportedError, match="40-bit"):
         decrypt_envelope(der, [keys.rfc_bob])
-    assert str(caught.value) == "the message could not be decrypted"
 
 
 @pytest.mark.parametrize(

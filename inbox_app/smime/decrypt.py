@@ -151,6 +151,12 @@ def decrypt_envelope(
         raise UnsupportedError(f"unsupported content encryption {envelope.content_algorithm}")
     if (cipher.mode == "cbc") == envelope.authenticated:
         raise MalformedError(f"{cipher.name} is not allowed in this kind of encrypted message")
+    if cipher.name == "rc2-cbc":
+        # Decided from the parameters, before any private-key operation: refusing after
+        # the key unwrap would tell a padding error from a good key.
+        bits = _rc2_parameters(envelope.content_parameters or b"")[0]
+        if bits != 128:
+            raise UnsupportedError(f"RC2 with {bits}-bit keys cannot be decrypted")
     attempts = _attempts(envelope, identities, key_encryption_keys or {})
     if not attempts:
         raise NoMatchingKeyError(_describe_recipients(envelope))
@@ -421,15 +427,25 @@ def _octet_string(parameters: bytes, what: str) -> bytes:
     return tlv.value
 
 
-def _rc2_iv(parameters: bytes) -> bytes:
-    # RFC 3370 §5.2: RC2CBCParameter ::= SEQUENCE { rc2ParameterVersion INTEGER, iv OCTET STRING }
+# RFC 2268 §6: rc2ParameterVersion encodes the effective key bits (58 means 128 bits).
+_RC2_VERSIONS = {160: 40, 120: 64, 58: 128}
+
+
+def _rc2_parameters(parameters: bytes) -> tuple[int, bytes]:
+    """RC2CBCParameter (RFC 3370 §5.2): (effective key bits, IV)."""
     element = _der.read_element(parameters)
     if element.tag == _der.TAG_OCTET_STRING:
-        return _der.content(parameters, element)
+        return 32, _der.content(parameters, element)  # RFC 2268: the version defaults to 32
     parts = _der.children(parameters, _cms.expect(element, _der.TAG_SEQUENCE, "RC2 parameters"))
-    if len(parts) != 2 or parts[1].tag != _der.TAG_OCTET_STRING:
+    if len(parts) != 2 or parts[0].tag != 0x02 or parts[1].tag != _der.TAG_OCTET_STRING:
         raise MalformedError("malformed RC2 parameters")
-    return _der.content(parameters, parts[1])
+    version = int.from_bytes(_der.content(parameters, parts[0]), "big")
+    bits = _RC2_VERSIONS.get(version, version if version >= 256 else 0)
+    return bits, _der.content(parameters, parts[1])
+
+
+def _rc2_iv(parameters: bytes) -> bytes:
+    return _rc2_parameters(parameters)[1]
 
 
 def _describe_recipients(envelope: Envelope) -> tuple[str, ...]:

@@ -239,7 +239,6 @@ def _open_encrypted(der: bytes, context: _Context) -> mime.Entity | None:
         )
         if decrypted.content_type != "data":
             raise MalformedError("the encrypted content is not MIME")
-        entity = mime.parse_entity(decrypted.content)
     except SmimeError as exc:
         # Nothing of a failed decryption is kept: no partial plaintext, no inner message.
         report.encryption = EncryptionStatus.FAILED
@@ -249,6 +248,15 @@ def _open_encrypted(der: bytes, context: _Context) -> mime.Entity | None:
             report.warnings.append(str(exc))
         report.malformed = isinstance(exc, (MalformedError, UnsupportedError))
         return None
+    try:
+        entity = mime.parse_entity(decrypted.content)
+    except MalformedError:
+        # RFC 8551 §3.3 wants a MIME entity; some agents (openssl cms without -text)
+        # encrypt bare text. Decryption worked, so show it, as the plain text it is.
+        report.warnings.append("the decrypted content is not MIME; it is shown as plain text")
+        entity = mime.parse_entity(
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + decrypted.content
+        )
     report.encryption = _weaker(report.encryption, decrypted.encryption)
     if report.decrypted_with is None:
         report.decrypted_with = decrypted.certificate_sha256
