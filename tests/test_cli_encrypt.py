@@ -378,3 +378,25 @@ def test_installed_command_round_trip(env: Env, pki: StandardPKI) -> None:
     assert failed.returncode == 1
     assert len(failed.stderr.splitlines()) == 1
     assert b"Traceback" not in failed.stderr
+
+
+def test_one_password_file_after_the_last_key_serves_every_key(
+    tmp_path: Path, pki: StandardPKI, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    """With a single --password-file, its position does not matter: it serves all keys."""
+    password = tmp_path / "pw"
+    password.write_bytes(b"shared\n")
+    alice, bob = tmp_path / "alice.p12", tmp_path / "bob.p12"
+    alice.write_bytes(pki.alice.p12(b"shared"))
+    bob.write_bytes(pki.bob.p12(b"shared"))
+    plain = tmp_path / "plain.eml"
+    plain.write_bytes(message())
+    recipient = tmp_path / "bob.pem"
+    recipient.write_bytes(pki.bob.pem())
+    encrypted = tmp_path / "enc.eml"
+    home = str(tmp_path / "home")
+    assert main(["--home", home, "smime", "encrypt", "--to", str(recipient), str(plain),
+                 "-o", str(encrypted)]) == 0  # fmt: skip
+    code = main(["--home", home, "smime", "open", str(encrypted), "--key", str(alice),
+                 "--key", str(bob), "--password-file", str(password), "--json"])  # fmt: skip
+    assert code == 0, capsysbinary.readouterr().err

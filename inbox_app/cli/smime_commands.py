@@ -176,9 +176,14 @@ def run_encrypt(args: argparse.Namespace, service: SecureMail) -> int:
 def run_open(args: argparse.Namespace, service: SecureMail) -> int:
     now = inputs.parse_time(args.at)
     anchors = [cert for path in args.ca for cert in inputs.read_certificates(path)]
+    given = [password_file for _, password_file in args.keys if password_file]
+    if args.password_file:
+        given.append(args.password_file)
+    # One password file, wherever it stands, serves every key; with several, each
+    # belongs to the --key in front of it.
+    shared = given[0] if len(given) == 1 else args.password_file
     identities = [
-        inputs.read_identity(path, password_file or args.password_file)
-        for path, password_file in args.keys
+        inputs.read_identity(path, password_file or shared) for path, password_file in args.keys
     ]
     raw = inputs.read_message(args.input)
     report = service.open(raw, now=now, extra_anchors=anchors, identities=identities)
