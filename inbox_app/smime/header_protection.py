@@ -594,7 +594,11 @@ def _is_seven_bit(data: bytes) -> bool:
 
 
 def read_protected_headers(
-    payload: bytes, outer_fields: list[tuple[str, str]], *, encrypted: bool
+    payload: bytes,
+    outer_fields: list[tuple[str, str]],
+    *,
+    encrypted: bool,
+    parsed: mime.Entity | None = None,
 ) -> ProtectedView:
     """Decide what to display of a payload that a cryptographic layer protected (RFC 9788 §4).
 
@@ -607,6 +611,7 @@ def read_protected_headers(
         payload: the entity a cryptographic layer protected, after decryption or verification.
         outer_fields: the outer message's fields, as ``mime.parse_header_block`` returns them.
         encrypted: whether an encryption layer was removed to reach ``payload``.
+        parsed: ``payload`` already parsed, when the caller has it.
 
     Returns:
         The view to display. Without header protection, ``fields`` is empty and
@@ -616,7 +621,8 @@ def read_protected_headers(
         MalformedError: the payload's header section, Content-Type or MIME structure cannot be
             parsed.
     """
-    parsed = mime.parse_entity(payload)
+    if parsed is None:
+        parsed = mime.parse_entity(payload)
     stated = (parsed.content_type.param(HP_PARAM) or "").strip().lower()
     if stated == HP_CIPHER and not encrypted:
         warning = 'hp="cipher" on a payload that was not encrypted: header protection ignored'
@@ -641,9 +647,15 @@ def read_protected_headers(
     mismatch = _from_mismatch(fields, outer_fields)
     if mismatch:
         warnings.append(mismatch)
-    edited = _edit_main_parts(
-        payload, _remove_legacy_display, {LEGACY_DISPLAY_PARAM: None}, depth=0, marked_only=True
-    )
+    edited = None
+    if LEGACY_DISPLAY_PARAM.encode() in payload:  # most payloads have no element to remove
+        edited = _edit_main_parts(
+            payload,
+            _remove_legacy_display,
+            {LEGACY_DISPLAY_PARAM: None},
+            depth=0,
+            marked_only=True,
+        )
     return ProtectedView(
         tuple(fields),
         stated,
@@ -657,7 +669,12 @@ def _from_mismatch(
     fields: list[tuple[str, str]], outer_fields: list[tuple[str, str]]
 ) -> str | None:
     """§10.1: the warning when the protected From names other addresses than the outer one."""
-    inner = _addresses(value for name, value in fields if name == "from")
+    inner_values = [value for name, value in fields if name == "from"]
+    if not inner_values:
+        return None
+    if inner_values == [_plain(value) for name, value in outer_fields if name.lower() == "from"]:
+        return None  # the same text: no need to parse addresses
+    inner = _addresses(inner_values)
     if not inner:
         return None
     outside = _addresses(value for name, value in outer_fields if name.lower() == "from")

@@ -200,7 +200,7 @@ def _protected_headers(
         return None
     try:
         view = read_protected_headers(
-            entity.raw, list(outer.fields), encrypted="encrypted" in report.layers
+            entity.raw, list(outer.fields), encrypted="encrypted" in report.layers, parsed=entity
         )
     except MalformedError as exc:
         report.warnings.append(f"the protected header fields were ignored: {exc}")
