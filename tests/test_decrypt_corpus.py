@@ -38,7 +38,6 @@ from inbox_app.smime.errors import (
     DecryptionError,
     MalformedError,
     NoMatchingKeyError,
-    UnsupportedError,
 )
 from inbox_app.smime.mime import parse_entity
 from tests.pki import NOW, StandardPKI, make_leaf, message
@@ -339,16 +338,15 @@ def test_rfc4134_5_3_message_opens_cleanly(interop: Path, keys: Keys) -> None:
     assert report.inner.endswith(b"This is some sample content.")
 
 
-def test_rfc4134_5_2_forty_bit_rc2_fails_cleanly(interop: Path, keys: Keys) -> None:
-    """RC2 with a 40-bit key (version 160): pyca/cryptography only runs 128-bit RC2.
-
-    The engine refuses it from the RC2 parameters, before any private-key operation (so
-    the refusal tells nothing about the key unwrap: no oracle).
-    """
+def test_rfc4134_5_2_forty_bit_rc2_decrypts(interop: Path, keys: Keys) -> None:
+    """RC2 with a 40-bit effective key (version 160), which pyca/cryptography cannot run:
+    our own decrepit RC2 (RFC 2268) reads it, and it is reported weak."""
     der = (interop / "rfc4134" / "5.2.bin").read_bytes()
     assert bytes.fromhex("300e020200a00408") in der  # RC2CBCParameter version 160 = 40 bits
-    with pytest.raises(UnsupportedError, match="40-bit"):
-        decrypt_envelope(der, [keys.rfc_bob])
+    decrypted = decrypt_envelope(der, [keys.rfc_bob])
+    assert decrypted.content == EX_CONTENT
+    assert decrypted.cipher == "rc2-cbc"
+    assert decrypted.encryption is EncryptionStatus.WEAK
 
 
 @pytest.mark.parametrize(

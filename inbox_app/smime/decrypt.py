@@ -40,6 +40,7 @@ from inbox_app.smime._enveloped import (
 )
 from inbox_app.smime.algorithms import hash_for
 from inbox_app.smime.certificates import fingerprint
+from inbox_app.smime.decrepit import rc2_cbc_decrypt
 from inbox_app.smime.errors import (
     DecryptionError,
     MalformedError,
@@ -152,11 +153,8 @@ def decrypt_envelope(
     if (cipher.mode == "cbc") == envelope.authenticated:
         raise MalformedError(f"{cipher.name} is not allowed in this kind of encrypted message")
     if cipher.name == "rc2-cbc":
-        # Decided from the parameters, before any private-key operation: refusing after
-        # the key unwrap would tell a padding error from a good key.
-        bits = _rc2_parameters(envelope.content_parameters or b"")[0]
-        if bits != 128:
-            raise UnsupportedError(f"RC2 with {bits}-bit keys cannot be decrypted")
+        # Checked from the parameters, before any private-key operation.
+        _rc2_parameters(envelope.content_parameters or b"")
     attempts = _attempts(envelope, identities, key_encryption_keys or {})
     if not attempts:
         raise NoMatchingKeyError(_describe_recipients(envelope))
@@ -398,26 +396,29 @@ def _gcm(
 
 
 def _cbc(cipher: ContentCipher, key: bytes, parameters: bytes, data: bytes) -> bytes:
-    block: algorithms.AES | decrepit.TripleDES | decrepit.RC2
+    block: algorithms.AES | decrepit.TripleDES
     try:
-        if cipher.name.startswith("aes"):
-            block = algorithms.AES(key)
-            iv = _octet_string(parameters, "IV")
-        elif cipher.name == "des-ede3-cbc":
-            block = decrepit.TripleDES(key)
-            iv = _octet_string(parameters, "IV")
-        else:
-            block = decrepit.RC2(key)
-            iv = _rc2_iv(parameters)
+        if cipher.name == "rc2-cbc":
+            # pyca/cryptography runs RC2 with 128 effective bits only; old mail used 40.
+            bits, iv = _rc2_parameters(parameters)
+            padded = rc2_cbc_decrypt(key, bits, iv, data)
+            return _unpad(padded, 64)
+        block = algorithms.AES(key) if cipher.name.startswith("aes") else decrepit.TripleDES(key)
+        iv = _octet_string(parameters, "IV")
         decryptor = Cipher(block, modes.CBC(iv)).decryptor()
         padded = decryptor.update(data) + decryptor.finalize()
-        unpadder = block_padding.PKCS7(block.block_size).unpadder()
-        return unpadder.update(padded) + unpadder.finalize()
+        return _unpad(padded, block.block_size)
     except UnsupportedAlgorithm as exc:
         raise UnsupportedError(f"{cipher.name} is not available") from exc
     except ValueError:
         # Wrong key, bad padding or a truncated ciphertext: the same vague error for all.
         raise DecryptionError from None
+
+
+def _unpad(padded: bytes, block_bits: int) -> bytes:
+    """Remove RFC 5652 §6.3 padding; ValueError when it is not well-formed."""
+    unpadder = block_padding.PKCS7(block_bits).unpadder()
+    return unpadder.update(padded) + unpadder.finalize()
 
 
 def _octet_string(parameters: bytes, what: str) -> bytes:
@@ -440,12 +441,10 @@ def _rc2_parameters(parameters: bytes) -> tuple[int, bytes]:
     if len(parts) != 2 or parts[0].tag != 0x02 or parts[1].tag != _der.TAG_OCTET_STRING:
         raise MalformedError("malformed RC2 parameters")
     version = int.from_bytes(_der.content(parameters, parts[0]), "big")
-    bits = _RC2_VERSIONS.get(version, version if version >= 256 else 0)
+    bits = _RC2_VERSIONS.get(version, version if 256 <= version <= 1024 else 0)
+    if not bits:
+        raise UnsupportedError(f"unsupported RC2 parameter version {version}")
     return bits, _der.content(parameters, parts[1])
-
-
-def _rc2_iv(parameters: bytes) -> bytes:
-    return _rc2_parameters(parameters)[1]
 
 
 def _describe_recipients(envelope: Envelope) -> tuple[str, ...]:
