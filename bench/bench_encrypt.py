@@ -22,7 +22,6 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from bench_smime import (  # noqa: E402
     find_inbox_app,
     large_entity,
     median_time,
+    parse_options,
     per_second,
     profile,
     small_entity,
@@ -71,15 +71,7 @@ def bash(script: str) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 runs, 1 s in-process loops")
-    parser.add_argument("--runs", type=int, help="subprocess runs per measurement (median)")
-    parser.add_argument("--size-mb", type=float, default=20.0, help="large message size")
-    parser.add_argument("--seconds", type=float, help="duration of each in-process loop")
-    parser.add_argument("--profile", action="store_true", help="cProfile missed targets")
-    args = parser.parse_args(argv)
-    runs = args.runs or (3 if args.quick else 5)
-    seconds = args.seconds or (1.0 if args.quick else 3.0)
+    args, runs, seconds = parse_options(__doc__, argv)
     inbox = find_inbox_app()
     openssl = "openssl"
     pki = standard_pki()

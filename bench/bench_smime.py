@@ -138,8 +138,11 @@ def profile(action: Callable[[], object], title: str, limit: int = 12) -> None:
         print("\n".join(line.replace(str(REPO) + "/", "") for line in lines[start:]))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_options(
+    doc: str | None, argv: Sequence[str] | None
+) -> tuple[argparse.Namespace, int, float]:
+    """The options both benchmark scripts take: (arguments, runs, loop seconds)."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 runs, 1 s in-process loops")
     parser.add_argument("--runs", type=int, help="subprocess runs per measurement (median)")
     parser.add_argument("--size-mb", type=float, default=20.0, help="large message size")
@@ -148,6 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs = args.runs or (3 if args.quick else 5)
     seconds = args.seconds or (1.0 if args.quick else 3.0)
+    return args, runs, seconds
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, runs, seconds = parse_options(__doc__, argv)
     openssl = shutil.which("openssl")
     if openssl is None:
         sys.exit("openssl is not installed")
