@@ -23,14 +23,10 @@ def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _platform_data_dir() -> Path:
-    # A tiny subset of platformdirs' rules, enough until the credentials issue brings it in.
-    if os.name == "nt":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "Inbox"
-    if os.uname().sysname == "Darwin":
-        return Path.home() / "Library" / "Application Support" / "Inbox"
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "inbox-app"
+    # %LOCALAPPDATA%\inbox-app, ~/Library/Application Support/inbox-app, ~/.local/share/inbox-app
+    import platformdirs  # noqa: PLC0415  (only when no home was given)
+
+    return platformdirs.user_data_path("inbox-app", appauthor=False)
 
 
 def ensure_private_dir(path: Path) -> Path:

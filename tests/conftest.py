@@ -42,3 +42,18 @@ def openssl() -> str:
     if path is None:
         pytest.fail("openssl is not installed (the test command installs it)")
     return path
+
+
+@pytest.fixture(scope="session")
+def secret_service() -> None:
+    """The real Secret Service (gnome-keyring), which scripts/test.sh starts.
+
+    Outside the test command (no private D-Bus session) the keyring tests are skipped,
+    unless INBOX_KEYRING_TESTS says they must run: then a missing keyring is a failure.
+    """
+    if os.environ.get("PYTHON_KEYRING_BACKEND") != "keyring.backends.SecretService.Keyring":
+        if os.environ.get("INBOX_KEYRING_TESTS"):
+            pytest.fail("INBOX_KEYRING_TESTS is set but the Secret Service backend is not")
+        pytest.skip("run through scripts/test.sh for the real Secret Service")
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        pytest.fail("no D-Bus session for the Secret Service")

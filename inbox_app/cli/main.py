@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from inbox_app import version
-from inbox_app.cli import smime_commands
+from inbox_app.cli import cert_commands, smime_commands
 from inbox_app.errors import InboxError
 from inbox_app.paths import HOME_ENV, resolve_home
-from inbox_app.services.secure_mail import SecureMail
+from inbox_app.services.app import InboxServices
 from inbox_app.smime.report import one_line
 
 
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     smime_commands.add_parsers(subparsers)
+    cert_commands.add_parsers(subparsers)
     return parser
 
 
@@ -64,9 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return smime_commands.EXIT_BAD_INPUT
-    service = SecureMail(resolve_home(args.home))
+    services = InboxServices(resolve_home(args.home))
     try:
-        code: int = args.handler(args, service)
+        code: int = args.handler(args, services)
     except InboxError as exc:
         sys.stderr.write(f"inbox-app: {one_line(str(exc))}\n")
         return smime_commands.EXIT_BAD_INPUT

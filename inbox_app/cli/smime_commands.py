@@ -11,7 +11,8 @@ from typing import Any
 from inbox_app.cli import inputs
 from inbox_app.cli.errors import UsageError
 from inbox_app.fileio import atomic_write
-from inbox_app.services.secure_mail import EncryptOptions, SecureMail, SignOptions
+from inbox_app.services.app import InboxServices
+from inbox_app.services.secure_mail import EncryptOptions, SignOptions
 from inbox_app.smime import Report, SignatureStatus
 from inbox_app.smime.report import one_line
 
@@ -56,7 +57,11 @@ def add_parsers(subparsers: Any) -> None:
 
     sign = commands.add_parser("sign", help="sign a whole RFC 5322 message")
     sign.add_argument("input", metavar="IN", help="the message to sign ('-' for stdin)")
-    sign.add_argument("--key", required=True, metavar="ID.p12", help="PKCS#12 identity")
+    sign.add_argument(
+        "--key",
+        metavar="ID.p12",
+        help="PKCS#12 identity (default: the keystore's signing identity for From)",
+    )
     sign.add_argument("--password-file", metavar="F", help="file whose first line is the password")
     sign.add_argument(
         "--opaque",
@@ -138,9 +143,12 @@ def add_parsers(subparsers: Any) -> None:
     open_.set_defaults(handler=run_open, keys=[], password_file=None)
 
 
-def run_sign(args: argparse.Namespace, service: SecureMail) -> int:
-    identity = inputs.read_identity(args.key, args.password_file)
+def run_sign(args: argparse.Namespace, services: InboxServices) -> int:
     raw = inputs.read_message(args.input)
+    if args.key:
+        identity = inputs.read_identity(args.key, args.password_file)
+    else:
+        identity = services.secure_mail.signing_identity(raw)
     encryption_certificate = None
     if args.encryption_cert:
         encryption_certificate = inputs.read_certificates(args.encryption_cert)[0]
@@ -150,12 +158,12 @@ def run_sign(args: argparse.Namespace, service: SecureMail) -> int:
         pss=args.pss,
         encryption_certificate=encryption_certificate,
     )
-    signed = service.sign(raw, identity, now=inputs.parse_time(None), options=options)
+    signed = services.secure_mail.sign(raw, identity, now=inputs.parse_time(None), options=options)
     _emit(signed, args.output)
     return EXIT_OK
 
 
-def run_encrypt(args: argparse.Namespace, service: SecureMail) -> int:
+def run_encrypt(args: argparse.Namespace, services: InboxServices) -> int:
     # The first certificate of each file is the recipient's; the rest may be its chain.
     recipients = [inputs.read_certificates(path)[0] for path in args.to]
     sign_with = None
@@ -168,12 +176,14 @@ def run_encrypt(args: argparse.Namespace, service: SecureMail) -> int:
         sign_with=sign_with,
         header_protection=not args.no_header_protection,
     )
-    encrypted = service.encrypt(raw, recipients, now=inputs.parse_time(None), options=options)
+    encrypted = services.secure_mail.encrypt(
+        raw, recipients, now=inputs.parse_time(None), options=options
+    )
     _emit(encrypted, args.output)
     return EXIT_OK
 
 
-def run_open(args: argparse.Namespace, service: SecureMail) -> int:
+def run_open(args: argparse.Namespace, services: InboxServices) -> int:
     now = inputs.parse_time(args.at)
     anchors = [cert for path in args.ca for cert in inputs.read_certificates(path)]
     given = [password_file for _, password_file in args.keys if password_file]
@@ -186,7 +196,7 @@ def run_open(args: argparse.Namespace, service: SecureMail) -> int:
         inputs.read_identity(path, password_file or shared) for path, password_file in args.keys
     ]
     raw = inputs.read_message(args.input)
-    report = service.open(raw, now=now, extra_anchors=anchors, identities=identities)
+    report = services.secure_mail.open(raw, now=now, extra_anchors=anchors, identities=identities)
     code = exit_code(report)
     if args.json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=True) + "\n")

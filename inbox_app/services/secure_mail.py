@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,8 +10,11 @@ from pathlib import Path
 from cryptography import x509
 
 from inbox_app.credentials.anchors import load_app_anchors
-from inbox_app.smime import Identity, Report, TrustStore, open_message, sign_message
+from inbox_app.credentials.errors import CredentialsError
+from inbox_app.credentials.keystore import ENCRYPT, SIGN, Keystore
+from inbox_app.smime import Identity, Report, TrustStore, mime, open_message, sign_message
 from inbox_app.smime.encrypt import encrypt_message
+from inbox_app.smime.sender import sender_from_fields
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,9 @@ class EncryptOptions:
 class SecureMail:
     """The S/MIME use cases for one Inbox home directory."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, keystore: Keystore | None = None) -> None:
         self._home = home
+        self._keystore = keystore
 
     def trust_store(self, extra_anchors: Sequence[x509.Certificate] = ()) -> TrustStore:
         """The app's own anchors plus ``extra_anchors`` (e.g. ``--ca`` files)."""
@@ -50,11 +54,36 @@ class SecureMail:
     ) -> Report:
         """Open a received message: decrypt and check every layer at its root.
 
-        ``identities`` are the keys that may decrypt it, current and historic.
+        ``identities`` are the keys that may decrypt it; without them, the keystore's
+        current and historic keys are used (fetched only if the message is encrypted).
         """
-        return open_message(
-            raw, trust=self.trust_store(extra_anchors), now=now, identities=identities
-        )
+        source: Sequence[Identity] | Callable[[], Sequence[Identity]] = identities
+        if not identities and self._keystore is not None:
+            source = self._keystore.decryption_identities
+        return open_message(raw, trust=self.trust_store(extra_anchors), now=now, identities=source)
+
+    def signing_identity(self, raw: bytes) -> Identity:
+        """The keystore's current signing identity for the message's From address.
+
+        Raises:
+            CredentialsError: no single From address, or no signing identity for it.
+        """
+        address = _from_address(raw)
+        entry = self._keystore.current(address, SIGN) if self._keystore else None
+        if entry is None or self._keystore is None:
+            raise CredentialsError(f"no signing identity for {address} in the keystore")
+        return self._keystore.identity(entry)
+
+    def own_encryption_certificate(self, raw: bytes) -> x509.Certificate | None:
+        """The sender's current encryption certificate, so that sent mail stays readable."""
+        if self._keystore is None:
+            return None
+        try:
+            address = _from_address(raw)
+        except CredentialsError:
+            return None
+        entry = self._keystore.current(address, ENCRYPT)
+        return entry.certificate if entry else None
 
     def encrypt(
         self,
@@ -64,9 +93,12 @@ class SecureMail:
         now: datetime,
         options: EncryptOptions,
     ) -> bytes:
-        """Encrypt a whole message; the signer (the sender) is always a recipient too."""
+        """Encrypt a whole message; the sender is always a recipient too."""
         everyone = list(recipients)
-        if options.sign_with is not None:
+        own = self.own_encryption_certificate(raw)
+        if own is not None:
+            everyone.append(own)
+        elif options.sign_with is not None:
             everyone.append(options.sign_with.certificate)
         return encrypt_message(
             raw,
@@ -89,3 +121,12 @@ class SecureMail:
             pss=options.pss,
             encryption_certificate=options.encryption_certificate,
         )
+
+
+def _from_address(raw: bytes) -> str:
+    header_block, _ = mime.split_header_body(raw)
+    fields = mime.parse_header_block(header_block)
+    sender = sender_from_fields([value for name, value in fields if name == "from"])
+    if sender.address is None:
+        raise CredentialsError(f"cannot choose an identity: {sender.problem}")
+    return sender.address

@@ -9,8 +9,9 @@ both rely on clients that did.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -58,9 +59,15 @@ class _Context:
     trust: TrustStore
     now: datetime
     extra_certificates: Sequence[x509.Certificate]
-    identities: Sequence[Identity]
+    identity_source: Sequence[Identity] | Callable[[], Sequence[Identity]]
     key_encryption_keys: Mapping[bytes, bytes]
     report: Report
+
+    @functools.cached_property
+    def identities(self) -> Sequence[Identity]:
+        """The decryption keys, fetched only when an encrypted layer needs them."""
+        source = self.identity_source
+        return source() if callable(source) else source
 
     def verify(self, kind: str, der: bytes, content: bytes | None) -> VerifiedSignature:
         """Verify one signed layer; a structural error still names the layer it hit."""
@@ -85,7 +92,7 @@ def open_message(
     trust: TrustStore,
     now: datetime,
     extra_certificates: Sequence[x509.Certificate] = (),
-    identities: Sequence[Identity] = (),
+    identities: Sequence[Identity] | Callable[[], Sequence[Identity]] = (),
     key_encryption_keys: Mapping[bytes, bytes] | None = None,
 ) -> Report:
     """Open a whole RFC 5322 message: decrypt and verify every layer at its root.
@@ -100,7 +107,9 @@ def open_message(
         now: the time at which certificates must be valid.
         extra_certificates: known certificates (contacts) usable as signers or
             intermediates, never as anchors.
-        identities: private keys that may decrypt, current and historic.
+        identities: private keys that may decrypt, current and historic; or a callable
+            that returns them, called only if the message is encrypted (it may have to
+            ask the OS keyring).
         key_encryption_keys: pre-shared KEKs by key identifier (rarely used in mail).
     """
     report = Report()

@@ -1,0 +1,34 @@
+"""Everything one Inbox home needs, built on first use and handed to front ends explicitly.
+
+No global state: the CLI builds one :class:`InboxServices` per command, the GUI one per
+window session, tests one per temporary home.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from inbox_app.credentials.keystore import Keystore
+from inbox_app.credentials.secrets import OsKeyring, SecretStore
+from inbox_app.services.secure_mail import SecureMail
+
+
+class InboxServices:
+    """The use cases of one data directory."""
+
+    def __init__(self, home: Path, secrets: SecretStore | None = None) -> None:
+        self.home = home
+        self._secrets = secrets
+
+    @functools.cached_property
+    def secrets(self) -> SecretStore:
+        return self._secrets if self._secrets is not None else OsKeyring()
+
+    @functools.cached_property
+    def keystore(self) -> Keystore:
+        return Keystore(self.home, self.secrets)
+
+    @functools.cached_property
+    def secure_mail(self) -> SecureMail:
+        return SecureMail(self.home, self.keystore)
