@@ -8,6 +8,7 @@ asn1crypto can raise stays inside this module.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,15 @@ class PssParameters:
 
 
 @dataclass(frozen=True)
+class KeyPreference:
+    """The certificate a signer wants mail encrypted to (issuer and serial, or key id)."""
+
+    issuer_der: bytes | None = None
+    serial: int | None = None
+    subject_key_id: bytes | None = None
+
+
+@dataclass(frozen=True)
 class SignerInfoData:
     """One SignerInfo reduced to the values verification needs."""
 
@@ -49,6 +59,8 @@ class SignerInfoData:
     pss: PssParameters | None
     signature: bytes
     attribute_types: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    encryption_key_preference: KeyPreference | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +249,8 @@ def _parse_signer(der: bytes, element: _der.Element) -> SignerInfoData:
         pss=pss,
         signature=_der.octets(der, signature_element),
         attribute_types=parsed.types,
+        capabilities=parsed.capabilities,
+        encryption_key_preference=parsed.encryption_key_preference,
     )
 
 
@@ -314,6 +328,8 @@ class _SignedAttributes:
     message_digest: bytes | None = None
     signing_time: datetime | None = None
     types: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+    encryption_key_preference: KeyPreference | None = None
 
 
 _OID_CONTENT_TYPE = _der.encode_oid("1.2.840.113549.1.9.3")
@@ -323,6 +339,8 @@ _ATTRIBUTE_NAMES = {
     _OID_CONTENT_TYPE: "content_type",
     _OID_MESSAGE_DIGEST: "message_digest",
     _OID_SIGNING_TIME: "signing_time",
+    _der.encode_oid("1.2.840.113549.1.9.15"): "smime_capabilities",
+    _der.encode_oid("1.2.840.113549.1.9.16.2.11"): "encryption_key_preference",
 }
 
 
@@ -359,10 +377,44 @@ def _parse_signed_attributes(contents: bytes) -> _SignedAttributes:
             if value.tag != _der.TAG_OCTET_STRING:
                 raise MalformedError("the messageDigest attribute is not an OCTET STRING")
             result.message_digest = value.value
-        else:
+        elif name == "signing_time":
             result.signing_time = _parse_time(value)
+        else:
+            # Informational (RFC 8551 §2.5.2-2.5.3): a malformed one is ignored, not fatal.
+            with contextlib.suppress(MalformedError):
+                if name == "smime_capabilities":
+                    result.capabilities = _capabilities(value)
+                else:
+                    result.encryption_key_preference = _key_preference(value)
     result.types = tuple(types)
     return result
+
+
+def _capabilities(value: _der.Tlv) -> tuple[str, ...]:
+    """SMIMECapabilities: the algorithm OIDs, most preferred first."""
+    if value.tag != _der.TAG_SEQUENCE:
+        raise MalformedError("SMIMECapabilities is not a SEQUENCE")
+    found = []
+    for capability in _der.iter_tlvs(value.value):
+        oid, _ = _der.read_tlv(capability.value)
+        if capability.tag != _der.TAG_SEQUENCE or oid.tag != _der.TAG_OID:
+            raise MalformedError("malformed SMIMECapability")
+        found.append(_der.decode_oid(oid.value))
+    return tuple(found)
+
+
+def _key_preference(value: _der.Tlv) -> KeyPreference:
+    """SMIMEEncryptionKeyPreference (RFC 8551 §2.5.3): which certificate to encrypt to."""
+    if value.tag == 0xA0:  # issuerAndSerialNumber [0] IMPLICIT
+        element = _der.read_element(value.encode())
+        issuer, serial = parse_issuer_serial(value.encode(), element)
+        return KeyPreference(issuer_der=issuer, serial=serial)
+    if value.tag == 0xA1:  # rKeyId [1] IMPLICIT RecipientKeyIdentifier
+        inner = _der.read_tlv(value.value)[0]
+        if inner.tag != _der.TAG_OCTET_STRING:
+            raise MalformedError("malformed RecipientKeyIdentifier")
+        return KeyPreference(subject_key_id=inner.value)
+    raise MalformedError("unsupported SMIMEEncryptionKeyPreference")
 
 
 def _parse_time(value: _der.Tlv) -> datetime:

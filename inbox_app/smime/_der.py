@@ -25,6 +25,10 @@ class Tlv(NamedTuple):
     tag: int  # the identifier octet (single-octet tags only)
     value: bytes
 
+    def encode(self) -> bytes:
+        """The TLV encoded again (DER: the same octets it was read from)."""
+        return encode(self.tag, self.value)
+
 
 def read_tlv(data: bytes, offset: int = 0) -> tuple[Tlv, int]:
     """Read one DER TLV at ``offset``; return it and the offset just past it.

@@ -38,7 +38,6 @@ from inbox_app.smime.report import (
     Report,
     SignatureStatus,
     SignedLayer,
-    Signer,
     one_line,
     worst,
 )
@@ -321,7 +320,7 @@ def _open_detached(entity: mime.Entity, report: Report, context: _Context) -> mi
                 continue  # the other candidate may be the form that was signed
             break
         else:
-            _record_valid(report, kind, verified.signer, verified.digest, verified.signing_time)
+            _record_valid(report, kind, verified)
             micalg = (entity.content_type.param("micalg") or "").lower()
             if micalg and micalg != MICALG.get(verified.digest, verified.digest):
                 report.warnings.append(f"micalg={micalg} does not match the {verified.digest} used")
@@ -341,16 +340,25 @@ def _open_opaque(der: bytes, report: Report, context: _Context) -> mime.Entity:
         _record_failure(report, kind, exc)
         content = _cms.parse_signed_data(der).econtent or b""
         return mime.parse_entity(content)
-    _record_valid(report, kind, verified.signer, verified.digest, verified.signing_time)
+    _record_valid(report, kind, verified)
     return mime.parse_entity(verified.content)
 
 
-def _record_valid(
-    report: Report, kind: str, signer: Signer, digest: str, signing_time: datetime | None
-) -> None:
+def _record_valid(report: Report, kind: str, verified: VerifiedSignature) -> None:
     report.layers.append(kind)
     report.signed_layers.append(
-        SignedLayer(kind, SignatureStatus.VALID, "", signer, digest, signing_time)
+        SignedLayer(
+            kind,
+            SignatureStatus.VALID,
+            "",
+            verified.signer,
+            verified.digest,
+            verified.signing_time,
+            certificate=verified.certificate,
+            certificates=verified.certificates,
+            capabilities=verified.capabilities,
+            encryption_key_preference=verified.encryption_key_preference,
+        )
     )
     report.signature = worst(report.signature, SignatureStatus.VALID)
 

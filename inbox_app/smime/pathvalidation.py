@@ -49,6 +49,16 @@ _KNOWN_EXTENSIONS = frozenset(
 _MAIL_EKUS = frozenset(
     {ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
 )
+MAIL_SIGNER = _MAIL_EKUS
+# Configuration profiles are signed by MDM servers, often with their TLS certificate.
+PROFILE_SIGNER = frozenset(
+    {
+        *_MAIL_EKUS,
+        ExtendedKeyUsageOID.CODE_SIGNING,
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ def validate_signer_path(
     trust: TrustStore,
     now: datetime,
     crls: Sequence[x509.CertificateRevocationList] = (),
+    purposes: frozenset[x509.ObjectIdentifier] = MAIL_SIGNER,
 ) -> ValidatedPath:
     """Find a path from ``leaf`` to an anchor in ``trust`` that is valid at ``now``.
 
@@ -75,6 +86,8 @@ def validate_signer_path(
         trust: the trust anchors.
         now: the time at which every certificate on the path must be valid.
         crls: revocation lists to consult (e.g. those embedded in the message).
+        purposes: the extended key usages the path must allow when it restricts them
+            (mail by default; :data:`PROFILE_SIGNER` for configuration profiles).
 
     Returns:
         The validated path and any algorithm weaknesses found on it.
@@ -90,7 +103,7 @@ def validate_signer_path(
         raise SignatureVerificationError(
             SignatureStatus.UNTRUSTED, "the signer's certificate is self-signed"
         )
-    _check_leaf_usage(leaf)
+    _check_leaf_usage(leaf, purposes)
     by_subject: dict[x509.Name, list[x509.Certificate]] = {}
     for cert in intermediates:
         by_subject.setdefault(cert.subject, []).append(cert)
@@ -100,7 +113,7 @@ def validate_signer_path(
         if count >= _MAX_CANDIDATE_PATHS:
             break
         try:
-            return _check_path(path, now, crls)
+            return _check_path(path, now, crls, purposes)
         except SignatureVerificationError as exc:
             failures.append(exc)
     if not failures:
@@ -142,10 +155,11 @@ def _check_path(
     path: list[x509.Certificate],
     now: datetime,
     crls: Sequence[x509.CertificateRevocationList],
+    purposes: frozenset[x509.ObjectIdentifier],
 ) -> ValidatedPath:
     leaf = path[0]
     for position, issuer in enumerate(path[1:], start=1):
-        _check_issuer(issuer, position, path)
+        _check_issuer(issuer, position, path, purposes)
     for cert in path[:-1]:
         _check_critical_extensions(cert)
     _check_revocation(path, crls)
@@ -181,7 +195,7 @@ def _untrusted(message: str) -> SignatureVerificationError:
     return SignatureVerificationError(SignatureStatus.UNTRUSTED, message)
 
 
-def _check_leaf_usage(leaf: x509.Certificate) -> None:
+def _check_leaf_usage(leaf: x509.Certificate, purposes: frozenset[x509.ObjectIdentifier]) -> None:
     # RFC 8550 §4.4.2: a signing certificate's keyUsage must allow digitalSignature or
     # nonRepudiation (contentCommitment).
     usage = _extension(leaf, x509.KeyUsage)
@@ -189,14 +203,19 @@ def _check_leaf_usage(leaf: x509.Certificate) -> None:
         raise _untrusted("the signer's certificate is not allowed to sign (key usage)")
     # RFC 8550 §4.4.4: if extendedKeyUsage is present it must allow email protection.
     eku = _extension(leaf, x509.ExtendedKeyUsage)
-    if eku is not None and not _MAIL_EKUS.intersection(eku):
-        raise _untrusted("the signer's certificate is not meant for email (extended key usage)")
+    if eku is not None and not purposes.intersection(eku):
+        raise _untrusted("the signer's certificate is not meant for this (extended key usage)")
     constraints = _extension(leaf, x509.BasicConstraints)
     if constraints is not None and constraints.ca:
         raise _untrusted("the signer's certificate is a certificate authority")
 
 
-def _check_issuer(issuer: x509.Certificate, position: int, path: list[x509.Certificate]) -> None:
+def _check_issuer(
+    issuer: x509.Certificate,
+    position: int,
+    path: list[x509.Certificate],
+    purposes: frozenset[x509.ObjectIdentifier],
+) -> None:
     constraints = _extension(issuer, x509.BasicConstraints)
     if constraints is None or not constraints.ca:
         raise _untrusted(f"{subject_text(issuer)} is not a certificate authority")
@@ -207,9 +226,9 @@ def _check_issuer(issuer: x509.Certificate, position: int, path: list[x509.Certi
     if usage is not None and not usage.key_cert_sign:
         raise _untrusted(f"{subject_text(issuer)} may not sign certificates (key usage)")
     if position < len(path) - 1:
-        # Like NSS, an intermediate restricted by EKU must still allow email protection.
+        # Like NSS, an intermediate restricted by EKU must still allow the purpose.
         eku = _extension(issuer, x509.ExtendedKeyUsage)
-        if eku is not None and not _MAIL_EKUS.intersection(eku):
+        if eku is not None and not purposes.intersection(eku):
             raise _untrusted(f"{subject_text(issuer)} is not allowed to issue email certificates")
 
 

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cryptography import x509
+
+from inbox_app.smime._cms import KeyPreference
+
 
 class SignatureStatus(enum.StrEnum):
     """The signature status of a message, from the layers at its MIME root only."""
@@ -79,6 +83,11 @@ class SignedLayer:
     signer: Signer | None
     digest: str | None = None  # "sha256"...
     signing_time: datetime | None = None
+    # Only for valid layers: what contacts' certificates may learn from it (RFC 8550 §3).
+    certificate: x509.Certificate | None = field(default=None, repr=False, compare=False)
+    certificates: tuple[x509.Certificate, ...] = field(default=(), repr=False, compare=False)
+    capabilities: tuple[str, ...] = ()
+    encryption_key_preference: KeyPreference | None = None
 
 
 @dataclass

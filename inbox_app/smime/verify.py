@@ -26,7 +26,7 @@ from inbox_app.smime.errors import (
     SmimeError,
     UnsupportedError,
 )
-from inbox_app.smime.pathvalidation import ValidatedPath, validate_signer_path
+from inbox_app.smime.pathvalidation import MAIL_SIGNER, ValidatedPath, validate_signer_path
 from inbox_app.smime.report import SignatureStatus, Signer
 from inbox_app.smime.trust import TrustStore
 
@@ -41,6 +41,9 @@ class VerifiedSignature:
     digest: str
     signing_time: datetime | None
     path: ValidatedPath
+    capabilities: tuple[str, ...] = ()  # SMIMECapabilities OIDs, most preferred first
+    encryption_key_preference: _cms.KeyPreference | None = None
+    certificates: tuple[x509.Certificate, ...] = ()  # all those the message carried
 
 
 def verify_signed_data(
@@ -51,6 +54,7 @@ def verify_signed_data(
     now: datetime,
     extra_certificates: Sequence[x509.Certificate] = (),
     require_data_content: bool = True,
+    purposes: frozenset[x509.ObjectIdentifier] = MAIL_SIGNER,
 ) -> VerifiedSignature:
     """Verify a SignedData ContentInfo.
 
@@ -63,6 +67,7 @@ def verify_signed_data(
         extra_certificates: certificates that may be the signer's or intermediates when the
             message does not carry them (never used as anchors).
         require_data_content: demand eContentType id-data, as MIME content must be.
+        purposes: extended key usages acceptable for the signer (mail by default).
 
     Returns:
         The verified signature.
@@ -145,6 +150,7 @@ def verify_signed_data(
             trust=trust,
             now=now,
             crls=crls,
+            purposes=purposes,
         )
     except SignatureVerificationError as exc:
         raise SignatureVerificationError(exc.status, str(exc), signer=signer) from None
@@ -168,6 +174,9 @@ def verify_signed_data(
         digest=digest_name,
         signing_time=info.signing_time,
         path=path,
+        capabilities=info.capabilities,
+        encryption_key_preference=info.encryption_key_preference,
+        certificates=tuple(certificates),
     )
 
 
