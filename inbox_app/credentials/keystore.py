@@ -186,16 +186,19 @@ class Keystore:
             raise CredentialsError(f"no single identity with the fingerprint {sha256}")
         return matches[0]
 
-    def identity(self, entry: StoredIdentity) -> Identity:
+    def identity(self, entry: StoredIdentity, *, kek: bytes | None = None) -> Identity:
         """The identity with its private key unwrapped (kept in memory only)."""
-        key = self._unwrap(entry)
+        key = self._unwrap(entry, kek)
         return Identity(entry.certificate, key, entry.chain, historic=entry.state == HISTORIC)
 
     def decryption_identities(self) -> list[Identity]:
         """Every identity that may decrypt: current and historic, current first."""
         entries = [e for e in self._load().entries if ENCRYPT in e.uses or e.state == HISTORIC]
         entries.sort(key=lambda entry: entry.state == HISTORIC)
-        return [self.identity(entry) for entry in entries]
+        if not entries:
+            return []
+        kek = self._kek(create=False)  # one keyring round trip, however many keys
+        return [self.identity(entry, kek=kek) for entry in entries]
 
     def current(self, address: str, use: str) -> StoredIdentity | None:
         """The current identity for ``use`` of ``address`` (domain compared case-blind)."""
@@ -378,9 +381,10 @@ class Keystore:
         nonce = os.urandom(12)
         return _MAGIC + nonce + AESGCM(kek).encrypt(nonce, der, sha256.encode())
 
-    def _unwrap(self, entry: StoredIdentity) -> PrivateKey:
+    def _unwrap(self, entry: StoredIdentity, kek: bytes | None = None) -> PrivateKey:
         blob = read_file(self._key_path(entry.sha256), what="wrapped key")
-        kek = self._kek(create=False)
+        if kek is None:
+            kek = self._kek(create=False)
         if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + 12 + 16:
             raise CredentialsError(
                 f"the stored key of {subject_text(entry.certificate)} is damaged"
