@@ -11,6 +11,9 @@ matching built-in, so generic handlers keep working::
      |    +-- DecryptionError                  could not decrypt (deliberately vague)
      |    |    +-- NoMatchingKeyError           no key held for any recipient
      |    +-- UnsupportedError                 an algorithm or structure we do not handle
+     +-- CredentialsError (ValueError)         inbox_app.credentials.errors
+     |    +-- ProfileError                     a managed profile cannot be installed
+     +-- KeyringUnavailableError (OSError)     the OS keyring is locked, missing or insecure
      +-- StorageError (OSError)                inbox_app.fileio
      +-- UsageError (ValueError)               inbox_app.cli (bad command line input)
 
