@@ -209,7 +209,9 @@ def test_sign_then_open_as_processes(inputs: Inputs, home: Path, tmp_path: Path)
     assert result.code == 0, result.err
     assert result.err == ""
     assert_valid_report(result.json, inputs.pki.alice, ["signed"])
-    assert not home.exists()  # read-only commands leave no trace
+    # The only trace: the verified signer's certificate, learnt for encrypting to them.
+    assert sorted(p.name for p in home.iterdir()) == ["contacts.json"]
+    assert (home / "contacts.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_sign_from_stdin_as_process(inputs: Inputs, home: Path, cli: Cli) -> None:

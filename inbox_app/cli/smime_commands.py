@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from inbox_app.cli import inputs
 from inbox_app.cli.errors import UsageError
 from inbox_app.fileio import atomic_write
@@ -84,8 +86,8 @@ def add_parsers(subparsers: Any) -> None:
         "--to",
         action="append",
         required=True,
-        metavar="CERT.pem",
-        help="a recipient's certificate (repeatable)",
+        metavar="CERT.pem|ADDRESS",
+        help="a recipient's certificate, or their address (from contacts); repeatable",
     )
     encrypt.add_argument(
         "--cipher",
@@ -164,8 +166,19 @@ def run_sign(args: argparse.Namespace, services: InboxServices) -> int:
 
 
 def run_encrypt(args: argparse.Namespace, services: InboxServices) -> int:
-    # The first certificate of each file is the recipient's; the rest may be its chain.
-    recipients = [inputs.read_certificates(path)[0] for path in args.to]
+    now = inputs.parse_time(None)
+    recipients: list[x509.Certificate] = []
+    oaep_recipients: list[x509.Certificate] = []
+    for target in args.to:
+        if "@" in target and not Path(target).exists():
+            # An address: the contact's certificate, only if trusted and fit (issue 4).
+            cert, oaep = services.secure_mail.recipient_certificate(target, now=now)
+            recipients.append(cert)
+            if oaep:
+                oaep_recipients.append(cert)
+        else:
+            # The first certificate of each file is the recipient's; the rest its chain.
+            recipients.append(inputs.read_certificates(target)[0])
     sign_with = None
     if args.sign_key:
         sign_with = inputs.read_identity(args.sign_key, args.password_file)
@@ -175,10 +188,9 @@ def run_encrypt(args: argparse.Namespace, services: InboxServices) -> int:
         oaep=args.oaep,
         sign_with=sign_with,
         header_protection=not args.no_header_protection,
+        oaep_recipients=tuple(oaep_recipients),
     )
-    encrypted = services.secure_mail.encrypt(
-        raw, recipients, now=inputs.parse_time(None), options=options
-    )
+    encrypted = services.secure_mail.encrypt(raw, recipients, now=now, options=options)
     _emit(encrypted, args.output)
     return EXIT_OK
 

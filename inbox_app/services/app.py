@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from inbox_app.credentials.contacts import ContactStore
 from inbox_app.credentials.keystore import Keystore
 from inbox_app.credentials.secrets import OsKeyring, SecretStore
 from inbox_app.services.secure_mail import SecureMail
@@ -30,5 +31,9 @@ class InboxServices:
         return Keystore(self.home, self.secrets)
 
     @functools.cached_property
+    def contacts(self) -> ContactStore:
+        return ContactStore(self.home)
+
+    @functools.cached_property
     def secure_mail(self) -> SecureMail:
-        return SecureMail(self.home, self.keystore)
+        return SecureMail(self.home, self.keystore, self.contacts)

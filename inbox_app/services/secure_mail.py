@@ -10,8 +10,10 @@ from pathlib import Path
 from cryptography import x509
 
 from inbox_app.credentials.anchors import load_app_anchors
+from inbox_app.credentials.contacts import ContactStore
 from inbox_app.credentials.errors import CredentialsError
 from inbox_app.credentials.keystore import ENCRYPT, SIGN, Keystore
+from inbox_app.fileio import StorageError
 from inbox_app.smime import Identity, Report, TrustStore, mime, open_message, sign_message
 from inbox_app.smime.encrypt import encrypt_message
 from inbox_app.smime.sender import sender_from_fields
@@ -31,14 +33,21 @@ class EncryptOptions:
     oaep: bool = False
     sign_with: Identity | None = None
     header_protection: bool = True
+    oaep_recipients: tuple[x509.Certificate, ...] = ()
 
 
 class SecureMail:
     """The S/MIME use cases for one Inbox home directory."""
 
-    def __init__(self, home: Path, keystore: Keystore | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        keystore: Keystore | None = None,
+        contacts: ContactStore | None = None,
+    ) -> None:
         self._home = home
         self._keystore = keystore
+        self._contacts = contacts
 
     def trust_store(self, extra_anchors: Sequence[x509.Certificate] = ()) -> TrustStore:
         """The app's own anchors plus ``extra_anchors`` (e.g. ``--ca`` files)."""
@@ -60,7 +69,36 @@ class SecureMail:
         source: Sequence[Identity] | Callable[[], Sequence[Identity]] = identities
         if not identities and self._keystore is not None:
             source = self._keystore.decryption_identities
-        return open_message(raw, trust=self.trust_store(extra_anchors), now=now, identities=source)
+        known = self._contacts.known_certificates() if self._contacts is not None else []
+        report = open_message(
+            raw,
+            trust=self.trust_store(extra_anchors),
+            now=now,
+            identities=source,
+            extra_certificates=known,
+        )
+        if self._contacts is not None:
+            # Only a valid signature from the From address teaches us anything (RFC 8550 §3).
+            try:
+                self._contacts.harvest(report, now=now)
+            except (CredentialsError, StorageError) as exc:
+                report.warnings.append(f"contacts' certificates not updated: {exc}")
+        return report
+
+    def recipient_certificate(
+        self, address: str, *, now: datetime, extra_anchors: Sequence[x509.Certificate] = ()
+    ) -> tuple[x509.Certificate, bool]:
+        """A contact's usable encryption certificate and whether they announced OAEP.
+
+        Raises:
+            CredentialsError: no usable certificate for ``address`` (the reason says why).
+        """
+        if self._contacts is None:
+            raise CredentialsError(f"no certificate known for {address}")
+        cert = self._contacts.encryption_certificate(
+            address, trust=self.trust_store(extra_anchors), now=now
+        )
+        return cert, self._contacts.wants_oaep(address)
 
     def signing_identity(self, raw: bytes) -> Identity:
         """The keystore's current signing identity for the message's From address.
@@ -108,6 +146,7 @@ class SecureMail:
             oaep=options.oaep,
             sign_with=options.sign_with,
             header_protection=options.header_protection,
+            oaep_recipients=options.oaep_recipients,
         )
 
     def sign(self, raw: bytes, identity: Identity, *, now: datetime, options: SignOptions) -> bytes:

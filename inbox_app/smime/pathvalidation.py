@@ -77,6 +77,7 @@ def validate_signer_path(
     now: datetime,
     crls: Sequence[x509.CertificateRevocationList] = (),
     purposes: frozenset[x509.ObjectIdentifier] = MAIL_SIGNER,
+    for_signing: bool = True,
 ) -> ValidatedPath:
     """Find a path from ``leaf`` to an anchor in ``trust`` that is valid at ``now``.
 
@@ -88,6 +89,8 @@ def validate_signer_path(
         crls: revocation lists to consult (e.g. those embedded in the message).
         purposes: the extended key usages the path must allow when it restricts them
             (mail by default; :data:`PROFILE_SIGNER` for configuration profiles).
+        for_signing: check that the leaf may sign; False to validate a recipient's
+            encryption-only certificate (its own key usage is the caller's to check).
 
     Returns:
         The validated path and any algorithm weaknesses found on it.
@@ -101,9 +104,10 @@ def validate_signer_path(
         now = now.replace(tzinfo=UTC)
     if _is_self_signed(leaf):
         raise SignatureVerificationError(
-            SignatureStatus.UNTRUSTED, "the signer's certificate is self-signed"
+            SignatureStatus.UNTRUSTED,
+            f"the {'signer' if for_signing else 'recipient'}'s certificate is self-signed",
         )
-    _check_leaf_usage(leaf, purposes)
+    _check_leaf_usage(leaf, purposes, for_signing=for_signing)
     by_subject: dict[x509.Name, list[x509.Certificate]] = {}
     for cert in intermediates:
         by_subject.setdefault(cert.subject, []).append(cert)
@@ -195,11 +199,17 @@ def _untrusted(message: str) -> SignatureVerificationError:
     return SignatureVerificationError(SignatureStatus.UNTRUSTED, message)
 
 
-def _check_leaf_usage(leaf: x509.Certificate, purposes: frozenset[x509.ObjectIdentifier]) -> None:
+def _check_leaf_usage(
+    leaf: x509.Certificate, purposes: frozenset[x509.ObjectIdentifier], *, for_signing: bool
+) -> None:
     # RFC 8550 §4.4.2: a signing certificate's keyUsage must allow digitalSignature or
     # nonRepudiation (contentCommitment).
     usage = _extension(leaf, x509.KeyUsage)
-    if usage is not None and not (usage.digital_signature or usage.content_commitment):
+    if (
+        for_signing
+        and usage is not None
+        and not (usage.digital_signature or usage.content_commitment)
+    ):
         raise _untrusted("the signer's certificate is not allowed to sign (key usage)")
     # RFC 8550 §4.4.4: if extendedKeyUsage is present it must allow email protection.
     eku = _extension(leaf, x509.ExtendedKeyUsage)

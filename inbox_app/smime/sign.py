@@ -14,7 +14,6 @@ import email.policy
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import encoders
@@ -251,7 +250,7 @@ def _signed_data(
     return _cms.build_signed_data_der(
         digest_name=digest,
         econtent=None if detached else content,
-        certificates=[der for der in _chain_der(identity)],
+        certificates=_chain_der(identity, encryption_certificate),
         signer_info=signer_info,
     )
 
@@ -298,10 +297,13 @@ def _sign(
     raise UnsupportedError("unsupported key type for signing")
 
 
-def _chain_der(identity: Identity) -> Sequence[bytes]:
-    """The signer's certificate and its issuers, without self-signed roots (RFC 8551 §3.5)."""
+def _chain_der(identity: Identity, encryption_certificate: x509.Certificate | None) -> list[bytes]:
+    """The signer's certificate and its issuers, without self-signed roots (RFC 8551 §3.5),
+    and the encryption certificate SMIMEEncryptionKeyPreference names, so that recipients
+    can encrypt their reply to it (RFC 8551 §2.5.3)."""
     result = [identity.certificate.public_bytes(Encoding.DER)]
-    for cert in identity.chain:
+    extra = [encryption_certificate] if encryption_certificate is not None else []
+    for cert in [*extra, *identity.chain]:
         if cert.issuer == cert.subject:
             continue
         der = cert.public_bytes(Encoding.DER)
