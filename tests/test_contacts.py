@@ -474,7 +474,7 @@ def test_refuses_a_self_signed_certificate(pki: StandardPKI, tmp_path: Path) -> 
     )
     store = store_of(tmp_path)
     store.import_file(own.pem(), now=NOW)
-    with pytest.raises(CredentialsError, match="not trusted: .*self-signed"):
+    with pytest.raises(CredentialsError, match=r"not trusted: .*self-signed"):
         store.encryption_certificate("eve@example.com", trust=trust(pki), now=NOW)
 
 

@@ -81,6 +81,9 @@ class StoredIdentity:
     source: str
     exportable: bool
     installed_at: str
+    # Once an encryption key, always a decryption key: mail sent to it stays readable
+    # after the identity is renewed, whatever its current uses.
+    may_decrypt: bool = False
 
     @property
     def sha256(self) -> str:
@@ -189,12 +192,14 @@ class Keystore:
     def identity(self, entry: StoredIdentity, *, kek: bytes | None = None) -> Identity:
         """The identity with its private key unwrapped (kept in memory only)."""
         key = self._unwrap(entry, kek)
-        return Identity(entry.certificate, key, entry.chain, historic=entry.state == HISTORIC)
+        # For decryption, a key no longer current for encryption counts as historic.
+        historic = entry.state == HISTORIC or ENCRYPT not in entry.uses
+        return Identity(entry.certificate, key, entry.chain, historic=historic)
 
     def decryption_identities(self) -> list[Identity]:
         """Every identity that may decrypt: current and historic, current first."""
-        entries = [e for e in self._load().entries if ENCRYPT in e.uses or e.state == HISTORIC]
-        entries.sort(key=lambda entry: entry.state == HISTORIC)
+        entries = [e for e in self._load().entries if e.may_decrypt or ENCRYPT in e.uses]
+        entries.sort(key=lambda entry: entry.state == HISTORIC or ENCRYPT not in entry.uses)
         if not entries:
             return []
         kek = self._kek(create=False)  # one keyring round trip, however many keys
@@ -242,7 +247,8 @@ class Keystore:
             check_usable(new.identity, new.uses)
         index = self._load()
         entries = list(index.entries)
-        kek = self._kek(create=True)
+        had_kek = self._secrets.get(self._kek_name) is not None
+        kek = self._kek(create=not any(self._dir.glob("keys/*.key")))
         written: list[Path] = []
         installed: list[StoredIdentity] = []
         try:
@@ -257,6 +263,9 @@ class Keystore:
                 if state == CURRENT:
                     entries = [_retire(entry, new) for entry in entries]
                 stored = StoredIdentity(
+                    may_decrypt=ENCRYPT in new.uses
+                    or new.historic
+                    or bool(existing and existing.may_decrypt),
                     certificate=new.identity.certificate,
                     chain=tuple(new.identity.chain),
                     uses=new.uses,
@@ -274,6 +283,10 @@ class Keystore:
             for path in written:
                 with contextlib.suppress(OSError):
                     path.unlink()
+            if not had_kek and not entries_on_disk(self._dir):
+                # Leave no trace of an install that did not happen.
+                with contextlib.suppress(Exception):
+                    self._secrets.delete(self._kek_name)
             raise
         return installed
 
@@ -294,7 +307,7 @@ class Keystore:
         for entry in index.entries:
             if entry.source != source:
                 kept.append(entry)
-            elif not purge and (ENCRYPT in entry.uses or entry.state == HISTORIC):
+            elif not purge and (entry.may_decrypt or ENCRYPT in entry.uses):
                 kept.append(replace(entry, state=HISTORIC))
             else:
                 dropped.append(entry)
@@ -403,6 +416,11 @@ class Keystore:
         return key
 
 
+def entries_on_disk(directory: Path) -> bool:
+    """Whether a keystore directory holds any wrapped key or index."""
+    return (directory / "index.json").exists() or any(directory.glob("keys/*.key"))
+
+
 def _retire(entry: StoredIdentity, new: NewIdentity) -> StoredIdentity:
     """Take ``new``'s uses away from the current holder of the same address."""
     if entry.state != CURRENT or not set(entry.addresses) & set(
@@ -438,6 +456,7 @@ def _entry_to_json(entry: StoredIdentity) -> dict[str, Any]:
         "source": entry.source,
         "exportable": entry.exportable,
         "installed_at": entry.installed_at,
+        "may_decrypt": entry.may_decrypt,
     }
 
 
@@ -450,6 +469,9 @@ def _entry_from_json(item: dict[str, Any]) -> StoredIdentity:
         source=item["source"],
         exportable=bool(item["exportable"]),
         installed_at=item["installed_at"],
+        may_decrypt=bool(
+            item.get("may_decrypt", "encrypt" in item["uses"] or item["state"] == HISTORIC)
+        ),
     )
 
 
