@@ -1,10 +1,8 @@
 """``inbox-app profile install|list|remove``: managed configuration profiles.
 
 The profiles themselves (formats, payloads, trust, the registry) are described in
-:mod:`inbox_app.credentials.profiles`. The command line reaches them through
-``services.profiles`` (a :class:`~inbox_app.credentials.profiles.ProfileRegistry`), as
-the layering rules want (cli -> services -> credentials); the handlers are typed against
-the small protocol below, which :class:`~inbox_app.services.app.InboxServices` meets.
+:mod:`inbox_app.credentials.profiles`; the command line reaches them through
+``services.profiles``.
 
 Exit codes: 0 success; 1 a security check failed (bad or untrusted signature, a profile
 that is unsigned without ``--allow-unsigned``); 2 bad input (malformed plist or JSON,
@@ -16,61 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
-
-from cryptography import x509
+from typing import Any
 
 from inbox_app.cli import inputs
 from inbox_app.fileio import StorageError, read_file
+from inbox_app.services.app import InboxServices
 from inbox_app.smime import SignatureVerificationError
 from inbox_app.smime.report import one_line
 
 EXIT_OK = 0
 EXIT_SECURITY = 1
-
-
-class _Installed(Protocol):
-    @property
-    def notes(self) -> tuple[str, ...]: ...
-
-    def summary(self) -> str: ...
-
-
-class _Recorded(Protocol):
-    def to_json(self) -> dict[str, Any]: ...
-
-    def summary(self) -> str: ...
-
-
-class _Removed(Protocol):
-    def summary(self) -> str: ...
-
-
-class _Profiles(Protocol):
-    """What the CLI needs of :class:`~inbox_app.credentials.profiles.ProfileRegistry`."""
-
-    def install_data(
-        self,
-        data: bytes,
-        *,
-        extra_signers: Sequence[x509.Certificate] = (),
-        allow_unsigned: bool = False,
-        now: datetime,
-    ) -> _Installed: ...
-
-    def list(self) -> Sequence[_Recorded]: ...
-
-    def remove(self, identifier: str, *, purge: bool) -> _Removed: ...
-
-
-class ProfileServices(Protocol):
-    """The part of :class:`~inbox_app.services.app.InboxServices` these commands use."""
-
-    @property
-    def profiles(self) -> _Profiles: ...
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -114,7 +69,7 @@ def add_parsers(subparsers: Any) -> None:
     remove.set_defaults(handler=run_remove)
 
 
-def run_install(args: argparse.Namespace, services: ProfileServices) -> int:
+def run_install(args: argparse.Namespace, services: InboxServices) -> int:
     path = Path(args.file)
     if path.is_dir():
         raise StorageError(f"{path} is a directory, not a profile")
@@ -143,7 +98,7 @@ def run_install(args: argparse.Namespace, services: ProfileServices) -> int:
     return EXIT_OK
 
 
-def run_list(args: argparse.Namespace, services: ProfileServices) -> int:
+def run_list(args: argparse.Namespace, services: InboxServices) -> int:
     profiles = services.profiles.list()
     if args.json:
         sys.stdout.write(json.dumps([profile.to_json() for profile in profiles]) + "\n")
@@ -153,7 +108,7 @@ def run_list(args: argparse.Namespace, services: ProfileServices) -> int:
     return EXIT_OK
 
 
-def run_remove(args: argparse.Namespace, services: ProfileServices) -> int:
+def run_remove(args: argparse.Namespace, services: InboxServices) -> int:
     result = services.profiles.remove(args.identifier, purge=args.purge)
     sys.stdout.write(result.summary() + "\n")
     return EXIT_OK

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from inbox_app.credentials.contacts import ContactStore
 from inbox_app.credentials.keystore import Keystore
+from inbox_app.credentials.profiles import ProfileRegistry
 from inbox_app.credentials.secrets import OsKeyring, SecretStore
 from inbox_app.services.secure_mail import SecureMail
 
@@ -33,6 +34,10 @@ class InboxServices:
     @functools.cached_property
     def contacts(self) -> ContactStore:
         return ContactStore(self.home)
+
+    @functools.cached_property
+    def profiles(self) -> ProfileRegistry:
+        return ProfileRegistry(self.home, self.keystore)
 
     @functools.cached_property
     def secure_mail(self) -> SecureMail:

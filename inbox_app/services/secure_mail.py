@@ -13,6 +13,7 @@ from inbox_app.credentials.anchors import load_app_anchors
 from inbox_app.credentials.contacts import ContactStore
 from inbox_app.credentials.errors import CredentialsError
 from inbox_app.credentials.keystore import ENCRYPT, SIGN, Keystore
+from inbox_app.credentials.profiles import profile_anchors
 from inbox_app.fileio import StorageError
 from inbox_app.smime import Identity, Report, TrustStore, mime, open_message, sign_message
 from inbox_app.smime.encrypt import encrypt_message
@@ -51,7 +52,9 @@ class SecureMail:
 
     def trust_store(self, extra_anchors: Sequence[x509.Certificate] = ()) -> TrustStore:
         """The app's own anchors plus ``extra_anchors`` (e.g. ``--ca`` files)."""
-        return TrustStore([*load_app_anchors(self._home), *extra_anchors])
+        return TrustStore(
+            [*load_app_anchors(self._home), *profile_anchors(self._home), *extra_anchors]
+        )
 
     def open(
         self,
