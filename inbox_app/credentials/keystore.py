@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import secrets as random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ from inbox_app.fileio import StorageError, atomic_write, read_file
 from inbox_app.paths import ensure_private_dir
 from inbox_app.smime import Identity, IdentityError, load_identity
 from inbox_app.smime.certificates import email_addresses, fingerprint, subject_text
-from inbox_app.smime.identity import PrivateKey
+from inbox_app.smime.identity import DecryptionKey, PrivateKey
 
 _PRIVATE_KEY_TYPES = (
     rsa.RSAPrivateKey,
@@ -196,14 +197,16 @@ class Keystore:
         historic = entry.state == HISTORIC or ENCRYPT not in entry.uses
         return Identity(entry.certificate, key, entry.chain, historic=historic)
 
-    def decryption_identities(self) -> list[Identity]:
-        """Every identity that may decrypt: current and historic, current first."""
+    def decryption_identities(self) -> list[DecryptionKey]:
+        """Every key that may decrypt: current and historic, current first.
+
+        The keys are unwrapped only when the decryptor asks for one (its certificate
+        matched a recipient), and the keyring is asked once, however many there are.
+        """
         entries = [e for e in self._load().entries if e.may_decrypt or ENCRYPT in e.uses]
         entries.sort(key=lambda entry: entry.state == HISTORIC or ENCRYPT not in entry.uses)
-        if not entries:
-            return []
-        kek = self._kek(create=False)  # one keyring round trip, however many keys
-        return [self.identity(entry, kek=kek) for entry in entries]
+        kek = _Once(lambda: self._kek(create=False))
+        return [_StoredKey(self, entry, kek) for entry in entries]
 
     def current(self, address: str, use: str) -> StoredIdentity | None:
         """The current identity for ``use`` of ``address`` (domain compared case-blind)."""
@@ -410,10 +413,44 @@ class Keystore:
                 f"the stored key of {subject_text(entry.certificate)} cannot be unwrapped "
                 "(damaged, or the keyring holds another keystore's key)"
             ) from None
-        key = load_der_private_key(der, None)
+        # The key was written by us and authenticated by the GCM tag just now, so the
+        # (slow, ~30 ms for RSA) consistency checks of a foreign key add nothing.
+        key = load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
         if not isinstance(key, _PRIVATE_KEY_TYPES):
             raise CredentialsError("the stored key is of a kind Inbox cannot use")
         return key
+
+
+class _Once:
+    """A value computed on first use (the key-encryption key: one keyring request)."""
+
+    def __init__(self, compute: Callable[[], bytes]) -> None:
+        self._compute = compute
+        self._value: bytes | None = None
+
+    def __call__(self) -> bytes:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+
+class _StoredKey:
+    """A decryption key from the keystore, unwrapped on first use (see DecryptionKey)."""
+
+    def __init__(self, keystore: Keystore, entry: StoredIdentity, kek: _Once) -> None:
+        self._keystore = keystore
+        self._entry = entry
+        self._kek = kek
+        self.certificate = entry.certificate
+        # For decryption, a key no longer current for encryption counts as historic.
+        self.historic = entry.state == HISTORIC or ENCRYPT not in entry.uses
+
+    @functools.cached_property
+    def private_key(self) -> PrivateKey:
+        return self._keystore._unwrap(self._entry, self._kek())
+
+    def __repr__(self) -> str:  # never a key in a log or a traceback
+        return f"StoredKey({self._entry.sha256[:16]})"
 
 
 def entries_on_disk(directory: Path) -> bool:

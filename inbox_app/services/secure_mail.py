@@ -17,6 +17,7 @@ from inbox_app.credentials.profiles import profile_anchors
 from inbox_app.fileio import StorageError
 from inbox_app.smime import Identity, Report, TrustStore, mime, open_message, sign_message
 from inbox_app.smime.encrypt import encrypt_message
+from inbox_app.smime.identity import DecryptionKey
 from inbox_app.smime.sender import sender_from_fields
 
 
@@ -62,14 +63,14 @@ class SecureMail:
         *,
         now: datetime,
         extra_anchors: Sequence[x509.Certificate] = (),
-        identities: Sequence[Identity] = (),
+        identities: Sequence[DecryptionKey] = (),
     ) -> Report:
         """Open a received message: decrypt and check every layer at its root.
 
         ``identities`` are the keys that may decrypt it; without them, the keystore's
         current and historic keys are used (fetched only if the message is encrypted).
         """
-        source: Sequence[Identity] | Callable[[], Sequence[Identity]] = identities
+        source: Sequence[DecryptionKey] | Callable[[], Sequence[DecryptionKey]] = identities
         if not identities and self._keystore is not None:
             source = self._keystore.decryption_identities
         known = self._contacts.known_certificates() if self._contacts is not None else []

@@ -48,7 +48,7 @@ from inbox_app.smime.errors import (
     SmimeError,
     UnsupportedError,
 )
-from inbox_app.smime.identity import Identity
+from inbox_app.smime.identity import DecryptionKey
 from inbox_app.smime.report import EncryptionStatus
 
 
@@ -129,7 +129,7 @@ class Decrypted:
 
 def decrypt_envelope(
     der: bytes,
-    identities: Sequence[Identity],
+    identities: Sequence[DecryptionKey],
     *,
     key_encryption_keys: Mapping[bytes, bytes] | None = None,
 ) -> Decrypted:
@@ -179,7 +179,7 @@ def decrypt_envelope(
 class _Attempt:
     recipient: KeyTransport | KeyAgreement | KeyEncryptionKey
     encrypted_key: bytes
-    identity: Identity | None = None
+    identity: DecryptionKey | None = None
     kek: bytes | None = None
 
     def unwrap(self, cipher: ContentCipher) -> bytes:
@@ -194,7 +194,7 @@ class _Attempt:
 
 
 def _attempts(
-    envelope: Envelope, identities: Sequence[Identity], keks: Mapping[bytes, bytes]
+    envelope: Envelope, identities: Sequence[DecryptionKey], keks: Mapping[bytes, bytes]
 ) -> list[_Attempt]:
     # Current keys before historic ones: the common case costs one private-key operation.
     ordered = sorted(identities, key=lambda identity: identity.historic)
@@ -202,15 +202,16 @@ def _attempts(
     for recipient in envelope.recipients:
         if isinstance(recipient, KeyTransport):
             for identity in ordered:
-                if isinstance(identity.private_key, rsa.RSAPrivateKey) and _matches(
-                    recipient.rid, identity.certificate
+                # The certificate first: asking for the key may unwrap it (keystore).
+                if _matches(recipient.rid, identity.certificate) and isinstance(
+                    identity.private_key, rsa.RSAPrivateKey
                 ):
                     attempts.append(_Attempt(recipient, recipient.encrypted_key, identity))
         elif isinstance(recipient, KeyAgreement):
             for rid, encrypted_key in recipient.keys:
                 for identity in ordered:
-                    if isinstance(identity.private_key, _AGREEMENT_KEYS) and _matches(
-                        rid, identity.certificate
+                    if _matches(rid, identity.certificate) and isinstance(
+                        identity.private_key, _AGREEMENT_KEYS
                     ):
                         attempts.append(_Attempt(recipient, encrypted_key, identity))
         elif recipient.key_id in keks:
@@ -235,7 +236,9 @@ def _matches(rid: RecipientId, cert: x509.Certificate) -> bool:
     return False
 
 
-def _key_transport(recipient: KeyTransport, identity: Identity, cipher: ContentCipher) -> bytes:
+def _key_transport(
+    recipient: KeyTransport, identity: DecryptionKey, cipher: ContentCipher
+) -> bytes:
     key = identity.private_key
     if not isinstance(key, rsa.RSAPrivateKey):
         raise DecryptionError
@@ -274,7 +277,7 @@ def _oaep(parameters: bytes | None) -> padding.OAEP:
 _AGREEMENT_KEYS = (ec.EllipticCurvePrivateKey, x25519.X25519PrivateKey, x448.X448PrivateKey)
 
 
-def _key_agreement(recipient: KeyAgreement, encrypted_key: bytes, identity: Identity) -> bytes:
+def _key_agreement(recipient: KeyAgreement, encrypted_key: bytes, identity: DecryptionKey) -> bytes:
     x963_hash = KEY_AGREEMENT_HASHES.get(recipient.algorithm)
     hkdf_hash = HKDF_KEY_AGREEMENT_HASHES.get(recipient.algorithm)
     wrap_size = KEY_WRAP_SIZES.get(recipient.wrap_algorithm)
@@ -297,7 +300,7 @@ def _key_agreement(recipient: KeyAgreement, encrypted_key: bytes, identity: Iden
     return _unwrap(kdf.derive(shared), encrypted_key)
 
 
-def _shared_secret(recipient: KeyAgreement, identity: Identity) -> bytes:
+def _shared_secret(recipient: KeyAgreement, identity: DecryptionKey) -> bytes:
     """Z: ECDH between our static key and the originator's ephemeral one."""
     key = identity.private_key
     originator = recipient.originator_key

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, x448, x25519
@@ -23,6 +24,23 @@ _USABLE_KEYS = (
     x25519.X25519PrivateKey,
     x448.X448PrivateKey,
 )
+
+
+class DecryptionKey(Protocol):
+    """What decryption needs of a key we hold; :class:`Identity` is one.
+
+    A keystore may hand out objects that unwrap their private key only when it is asked
+    for, so that holding twenty historic keys costs nothing until one of them matches.
+    """
+
+    @property
+    def certificate(self) -> x509.Certificate: ...
+
+    @property
+    def historic(self) -> bool: ...
+
+    @property
+    def private_key(self) -> PrivateKey: ...
 
 
 @dataclass(frozen=True)

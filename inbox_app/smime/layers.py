@@ -32,7 +32,7 @@ from inbox_app.smime.header_protection import (
     protected_header_json,
     read_protected_headers,
 )
-from inbox_app.smime.identity import Identity
+from inbox_app.smime.identity import DecryptionKey
 from inbox_app.smime.report import (
     EncryptionStatus,
     Report,
@@ -58,12 +58,12 @@ class _Context:
     trust: TrustStore
     now: datetime
     extra_certificates: Sequence[x509.Certificate]
-    identity_source: Sequence[Identity] | Callable[[], Sequence[Identity]]
+    identity_source: Sequence[DecryptionKey] | Callable[[], Sequence[DecryptionKey]]
     key_encryption_keys: Mapping[bytes, bytes]
     report: Report
 
     @functools.cached_property
-    def identities(self) -> Sequence[Identity]:
+    def identities(self) -> Sequence[DecryptionKey]:
         """The decryption keys, fetched only when an encrypted layer needs them."""
         source = self.identity_source
         return source() if callable(source) else source
@@ -91,7 +91,7 @@ def open_message(
     trust: TrustStore,
     now: datetime,
     extra_certificates: Sequence[x509.Certificate] = (),
-    identities: Sequence[Identity] | Callable[[], Sequence[Identity]] = (),
+    identities: Sequence[DecryptionKey] | Callable[[], Sequence[DecryptionKey]] = (),
     key_encryption_keys: Mapping[bytes, bytes] | None = None,
 ) -> Report:
     """Open a whole RFC 5322 message: decrypt and verify every layer at its root.
