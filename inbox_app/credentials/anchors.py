@@ -22,13 +22,21 @@ def load_app_anchors(home: Path) -> list[x509.Certificate]:
     Raises:
         MalformedError: a file there is not a certificate (named in the message).
     """
-    directory = home / ANCHORS_DIR
+    return load_pem_directory(home / ANCHORS_DIR, what="trust anchor")
+
+
+def load_pem_directory(directory: Path, *, what: str) -> list[x509.Certificate]:
+    """Every certificate in ``directory/*.pem``, in name order; none if it is missing.
+
+    Raises:
+        MalformedError: a file there is not a certificate (named in the message).
+    """
     if not directory.is_dir():
         return []
-    anchors: list[x509.Certificate] = []
+    found: list[x509.Certificate] = []
     for path in sorted(directory.glob("*.pem")):
         try:
-            anchors.extend(load_certificates(read_file(path, what="trust anchor")))
+            found.extend(load_certificates(read_file(path, what=what)))
         except MalformedError as exc:
-            raise MalformedError(f"trust anchor {path}: {exc}") from exc
-    return anchors
+            raise MalformedError(f"{what} {path}: {exc}") from exc
+    return found

@@ -41,10 +41,11 @@ from inbox_app.credentials.errors import CredentialsError
 from inbox_app.fileio import atomic_write, read_file
 from inbox_app.paths import ensure_private_dir
 from inbox_app.smime import Report, SignatureStatus, SignatureVerificationError, TrustStore
-from inbox_app.smime._cms import KeyPreference, names_equal, parse_signed_data
+from inbox_app.smime._cms import parse_signed_data
 from inbox_app.smime.certificates import (
     email_addresses,
     fingerprint,
+    is_identified_by,
     load_der_certificate,
     subject_text,
 )
@@ -464,25 +465,16 @@ def _encryption_choice(layer: SignedLayer, address: str) -> x509.Certificate | N
     preference = layer.encryption_key_preference
     if preference is not None:
         for cert in (*layer.certificates, signing):
-            if _matches_preference(cert, preference):
+            if is_identified_by(
+                cert,
+                issuer_der=preference.issuer_der,
+                serial=preference.serial,
+                subject_key_id=preference.subject_key_id,
+            ):
                 if _names_address(cert, address) and encryption_problem(cert) is None:
                     return cert
                 break
     return signing if encryption_problem(signing) is None else None
-
-
-def _matches_preference(cert: x509.Certificate, preference: KeyPreference) -> bool:
-    if preference.issuer_der is not None and preference.serial is not None:
-        return cert.serial_number == preference.serial and names_equal(
-            cert.issuer.public_bytes(), preference.issuer_der
-        )
-    if preference.subject_key_id is not None:
-        try:
-            ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-        except (x509.ExtensionNotFound, ValueError):
-            return False
-        return ski.digest == preference.subject_key_id
-    return False
 
 
 def _chain_from(

@@ -117,6 +117,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from inbox_app.credentials.anchors import load_pem_directory
 from inbox_app.credentials.errors import CredentialsError, ProfileError
 from inbox_app.credentials.keystore import (
     CURRENT,
@@ -1120,16 +1121,10 @@ def load_profile_signers(home: Path) -> list[x509.Certificate]:
     Raises:
         ProfileError: a file there is not a certificate (named in the message).
     """
-    directory = home / SIGNERS_DIR
-    if not directory.is_dir():
-        return []
-    signers: list[x509.Certificate] = []
-    for path in sorted(directory.glob("*.pem")):
-        try:
-            signers.extend(load_certificates(read_file(path, what="profile signer")))
-        except MalformedError as exc:
-            raise ProfileError(f"profile signer {path}: {exc}") from None
-    return signers
+    try:
+        return load_pem_directory(home / SIGNERS_DIR, what="profile signer")
+    except MalformedError as exc:
+        raise ProfileError(str(exc)) from None
 
 
 def profile_anchors(home: Path) -> list[x509.Certificate]:

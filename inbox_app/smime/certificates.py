@@ -6,11 +6,13 @@ import hashlib
 import warnings
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
+from inbox_app.smime import _cms
 from inbox_app.smime.errors import MalformedError
 from inbox_app.smime.report import Signer
 
@@ -103,3 +105,32 @@ def key_weakness(cert: x509.Certificate) -> str | None:
     if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.key_size < 256:
         return f"EC key on {key.curve.name}"
     return None
+
+
+def is_identified_by(
+    cert: x509.Certificate,
+    *,
+    issuer_der: bytes | None = None,
+    serial: int | None = None,
+    subject_key_id: bytes | None = None,
+) -> bool:
+    """Whether ``cert`` is the one an issuerAndSerialNumber or a subjectKeyIdentifier names
+    (RFC 5652 §10.2.4, §5.3: SignerIdentifier, RecipientIdentifier, key preferences)."""
+    if issuer_der is not None and serial is not None:
+        return cert.serial_number == serial and _cms.names_equal(
+            cert.issuer.public_bytes(), issuer_der
+        )
+    if subject_key_id is not None:
+        return _subject_key_id(cert) == subject_key_id
+    return False
+
+
+def _subject_key_id(cert: x509.Certificate) -> bytes | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except (x509.ExtensionNotFound, ValueError):
+        # RFC 5280 §4.2.1.2 method (1), for certificates without the extension.
+        try:
+            return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
+        except (TypeError, ValueError, UnsupportedAlgorithm):
+            return None

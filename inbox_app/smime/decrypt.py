@@ -39,7 +39,7 @@ from inbox_app.smime._enveloped import (
     parse_envelope,
 )
 from inbox_app.smime.algorithms import hash_for
-from inbox_app.smime.certificates import fingerprint
+from inbox_app.smime.certificates import fingerprint, is_identified_by
 from inbox_app.smime.decrepit import rc2_cbc_decrypt
 from inbox_app.smime.errors import (
     DecryptionError,
@@ -223,17 +223,9 @@ def _attempts(
 
 
 def _matches(rid: RecipientId, cert: x509.Certificate) -> bool:
-    if rid.serial is not None and rid.issuer_der is not None:
-        return cert.serial_number == rid.serial and _cms.names_equal(
-            cert.issuer.public_bytes(), rid.issuer_der
-        )
-    if rid.subject_key_id is not None:
-        try:
-            ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-        except (x509.ExtensionNotFound, ValueError):
-            return False
-        return ski.digest == rid.subject_key_id
-    return False
+    return is_identified_by(
+        cert, issuer_der=rid.issuer_der, serial=rid.serial, subject_key_id=rid.subject_key_id
+    )
 
 
 def _key_transport(

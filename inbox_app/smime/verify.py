@@ -19,7 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 
 from inbox_app.smime import _cms
 from inbox_app.smime.algorithms import WEAK_DIGESTS, hash_for
-from inbox_app.smime.certificates import key_weakness, load_der_certificate, signer_of
+from inbox_app.smime.certificates import (
+    is_identified_by,
+    key_weakness,
+    load_der_certificate,
+    signer_of,
+)
 from inbox_app.smime.errors import (
     MalformedError,
     SignatureVerificationError,
@@ -204,24 +209,11 @@ def _find_signer(
     info: _cms.SignerInfoData, candidates: Sequence[x509.Certificate]
 ) -> x509.Certificate | None:
     for cert in candidates:
-        if info.serial is not None and info.issuer_der is not None:
-            if cert.serial_number == info.serial and _cms.names_equal(
-                cert.issuer.public_bytes(), info.issuer_der
-            ):
-                return cert
-        elif info.subject_key_id is not None and _subject_key_id(cert) == info.subject_key_id:
+        if is_identified_by(
+            cert, issuer_der=info.issuer_der, serial=info.serial, subject_key_id=info.subject_key_id
+        ):
             return cert
     return None
-
-
-def _subject_key_id(cert: x509.Certificate) -> bytes | None:
-    try:
-        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    except (x509.ExtensionNotFound, ValueError):
-        try:
-            return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest
-        except (TypeError, ValueError, UnsupportedAlgorithm):
-            return None
 
 
 def _check_signature(info: _cms.SignerInfoData, data: bytes, cert: x509.Certificate) -> None:
