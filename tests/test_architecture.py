@@ -18,6 +18,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "inbox_app"
 ALLOWED = {
     "smime": {"errors"},
     "credentials": {"errors", "paths", "fileio", "smime"},
+    "mail": {"errors", "paths", "fileio"},
+    "store": {"errors", "paths", "fileio"},
+    "transport": {"errors", "paths", "fileio"},
     "services": {"errors", "paths", "fileio", "smime", "credentials", "mail", "transport", "store"},
     "cli": {"errors", "paths", "fileio", "smime", "services"},
     "ui": {"errors", "paths", "services", "smime"},

@@ -59,6 +59,14 @@ def read_certificates(path: str) -> list[x509.Certificate]:
         raise type(exc)(f"{path}: {exc}") from exc
 
 
+def resolve_existing(path: str) -> Path:
+    """An absolute path to an existing file (settings must not depend on the cwd)."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise UsageError(f"{path} is not a file")
+    return file.resolve()
+
+
 def parse_time(text: str | None) -> datetime:
     """``--at`` as an aware datetime (UTC when no offset is given); now when absent."""
     if text is None:

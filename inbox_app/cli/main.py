@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from inbox_app import version
-from inbox_app.cli import cert_commands, contact_commands, profile_commands, smime_commands
+from inbox_app.cli import (
+    account_commands,
+    cert_commands,
+    contact_commands,
+    profile_commands,
+    smime_commands,
+)
 from inbox_app.errors import InboxError
 from inbox_app.paths import HOME_ENV, resolve_home
 from inbox_app.services.app import InboxServices
@@ -58,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     cert_commands.add_parsers(subparsers)
     contact_commands.add_parsers(subparsers)
     profile_commands.add_parsers(subparsers)
+    account_commands.add_parsers(subparsers)
     return parser
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import secrets as random
@@ -43,7 +42,7 @@ from cryptography.hazmat.primitives.serialization import (
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from inbox_app.credentials.errors import CredentialsError, KeyringUnavailableError
-from inbox_app.credentials.secrets import SecretStore
+from inbox_app.credentials.secrets import SecretStore, home_namespace
 from inbox_app.fileio import StorageError, atomic_write, read_file
 from inbox_app.paths import ensure_private_dir
 from inbox_app.smime import Identity, IdentityError, load_identity
@@ -174,8 +173,7 @@ class Keystore:
         self._home = home
         self._dir = home / "keystore"
         self._secrets = secrets
-        resolved = str(home.expanduser().resolve())
-        self._kek_name = "kek/" + hashlib.sha256(resolved.encode()).hexdigest()[:32]
+        self._kek_name = "kek/" + home_namespace(home)
 
     # ------------------------------------------------------------------ reading
 

@@ -6,6 +6,8 @@ at 2,560 bytes, so a whole .p12 would not fit); everything else is wrapped with 
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Protocol
 
 from inbox_app.credentials.errors import KeyringUnavailableError
@@ -15,6 +17,12 @@ SERVICE = "inbox-app"
 # Backends that would keep the secret in a plain file or nowhere: never acceptable.
 _INSECURE_BACKENDS = ("keyrings.alt", "keyring.backends.fail", "keyring.backends.null",
                       "keyring.backends.chainer")  # fmt: skip
+
+
+def home_namespace(home: Path) -> str:
+    """A stable, short name for a data directory: keyring entries never cross homes."""
+    resolved = str(home.expanduser().resolve())
+    return hashlib.sha256(resolved.encode()).hexdigest()[:32]
 
 
 class SecretStore(Protocol):

@@ -13,6 +13,7 @@ from inbox_app.credentials.contacts import ContactStore
 from inbox_app.credentials.keystore import Keystore
 from inbox_app.credentials.profiles import ProfileRegistry
 from inbox_app.credentials.secrets import OsKeyring, SecretStore
+from inbox_app.services.accounts import AccountService
 from inbox_app.services.secure_mail import SecureMail
 
 
@@ -30,6 +31,10 @@ class InboxServices:
     @functools.cached_property
     def keystore(self) -> Keystore:
         return Keystore(self.home, self.secrets)
+
+    @functools.cached_property
+    def accounts(self) -> AccountService:
+        return AccountService(self.home, self.secrets)
 
     @functools.cached_property
     def contacts(self) -> ContactStore:

@@ -1,0 +1,1 @@
+"""Mail: accounts (settings only; their passwords live in the OS keyring), messages."""
