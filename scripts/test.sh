@@ -15,6 +15,8 @@ command -v dbus-run-session >/dev/null || missing+=(dbus)
 # dbus-x11 named explicitly: without it (and --no-install-recommends) gnome-keyring pulls systemd.
 dpkg -s dbus-x11 >/dev/null 2>&1 || missing+=(dbus-x11)
 command -v secret-tool >/dev/null || missing+=(libsecret-tools)
+# A real IMAP server: the tests start private Dovecot instances on 127.0.0.1 (no service).
+command -v dovecot >/dev/null || missing+=(dovecot-imapd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   as_root apt-get update -q >/dev/null
@@ -36,7 +38,7 @@ workers=$(nproc 2>/dev/null || echo 2)
 keyring_home=$(mktemp -d)
 trap 'rm -rf "$keyring_home"' EXIT
 export XDG_DATA_HOME="$keyring_home/data" XDG_CONFIG_HOME="$keyring_home/config"
-export XDG_RUNTIME_DIR="$keyring_home/run" INBOX_KEYRING_TESTS=1
+export XDG_RUNTIME_DIR="$keyring_home/run" INBOX_KEYRING_TESTS=1 INBOX_SERVER_TESTS=1
 mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
 export PYTHON_KEYRING_BACKEND=keyring.backends.SecretService.Keyring
