@@ -15,6 +15,7 @@ from inbox_app.cli import (
     account_commands,
     cert_commands,
     contact_commands,
+    mail_commands,
     profile_commands,
     smime_commands,
 )
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     contact_commands.add_parsers(subparsers)
     profile_commands.add_parsers(subparsers)
     account_commands.add_parsers(subparsers)
+    mail_commands.add_parsers(subparsers)
     return parser
 
 

@@ -14,6 +14,7 @@ from inbox_app.credentials.keystore import Keystore
 from inbox_app.credentials.profiles import ProfileRegistry
 from inbox_app.credentials.secrets import OsKeyring, SecretStore
 from inbox_app.services.accounts import AccountService
+from inbox_app.services.mailbox import Mailbox
 from inbox_app.services.secure_mail import SecureMail
 
 
@@ -35,6 +36,10 @@ class InboxServices:
     @functools.cached_property
     def accounts(self) -> AccountService:
         return AccountService(self.home, self.secrets)
+
+    @functools.cached_property
+    def mailbox(self) -> Mailbox:
+        return Mailbox(self.home, self.accounts, self.secure_mail)
 
     @functools.cached_property
     def contacts(self) -> ContactStore:

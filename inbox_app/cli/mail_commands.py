@@ -1,0 +1,100 @@
+"""``inbox-app sync|messages|show|search``: reading mail through the local store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from inbox_app.cli import inputs
+from inbox_app.cli.smime_commands import describe, exit_code
+from inbox_app.services.app import InboxServices
+from inbox_app.services.mailbox import summary_json
+from inbox_app.smime import mime
+from inbox_app.smime.report import one_line
+
+EXIT_OK = 0
+
+
+def add_parsers(subparsers: Any) -> None:
+    sync = subparsers.add_parser("sync", help="fetch new mail into the local store")
+    sync.add_argument("name", metavar="NAME", nargs="?", help="one account (default: all)")
+    sync.set_defaults(handler=run_sync)
+
+    messages = subparsers.add_parser("messages", help="list a folder's messages")
+    messages.add_argument("name", metavar="NAME")
+    messages.add_argument("--folder", default="INBOX", metavar="F")
+    messages.add_argument("--json", action="store_true", help="print a JSON array")
+    messages.set_defaults(handler=run_messages)
+
+    show = subparsers.add_parser("show", help="open a message: its security report and header")
+    show.add_argument("name", metavar="NAME")
+    show.add_argument("uid", metavar="UID", type=int)
+    show.add_argument("--folder", default="INBOX", metavar="F")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.set_defaults(handler=run_show)
+
+    search = subparsers.add_parser("search", help="search an account's cached mail")
+    search.add_argument("name", metavar="NAME")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--json", action="store_true", help="print a JSON array")
+    search.set_defaults(handler=run_search)
+
+
+def run_sync(args: argparse.Namespace, services: InboxServices) -> int:
+    names = [args.name] if args.name else [a.name for a in services.accounts.accounts()]
+    for name in names:
+        result = services.mailbox.sync(name, progress=_progress)
+        sys.stdout.write(result.describe() + "\n")
+    return EXIT_OK
+
+
+def _progress(text: str) -> None:
+    sys.stderr.write(one_line(text) + "\n")
+
+
+def run_messages(args: argparse.Namespace, services: InboxServices) -> int:
+    found = services.mailbox.messages(args.name, args.folder)
+    _print_summaries(found, as_json=args.json)
+    return EXIT_OK
+
+
+def run_show(args: argparse.Namespace, services: InboxServices) -> int:
+    report = services.mailbox.show(
+        args.name, args.uid, folder=args.folder, now=inputs.parse_time(None)
+    )
+    headers = _headers(report.inner)
+    if args.json:
+        sys.stdout.write(json.dumps({**report.to_json(), "headers": headers}) + "\n")
+    else:
+        for name, value in headers.items():
+            sys.stdout.write(one_line(f"{name}: {value}") + "\n")
+        sys.stdout.write(describe(report))
+    if report.error and not report.ok:
+        sys.stderr.write(f"inbox-app: {one_line(report.error)}\n")
+    return exit_code(report)
+
+
+def run_search(args: argparse.Namespace, services: InboxServices) -> int:
+    _print_summaries(services.mailbox.search(args.name, args.query), as_json=args.json)
+    return EXIT_OK
+
+
+def _print_summaries(found: list[Any], *, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps([summary_json(s) for s in found]) + "\n")
+        return
+    for summary in found:
+        data = summary_json(summary)
+        line = f"{data['uid']:>6}  {data['security']:16}  {data['from'][:30]:30}  {data['subject']}"
+        sys.stdout.write(one_line(line) + "\n")
+
+
+def _headers(inner: bytes | None) -> dict[str, str]:
+    """The displayable message's header fields (protected ones when present)."""
+    if inner is None:
+        return {}
+    header_block, _ = mime.split_header_body(inner)
+    shown = ("from", "to", "cc", "subject", "date", "message-id")
+    return {name: value for name, value in mime.parse_header_block(header_block) if name in shown}
