@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.pki import StandardPKI, standard_pki
+from tests.servers import Dovecot
 
 # "ci" (the default, used by scripts/test.sh) explores more; "dev" is quick.
 settings.register_profile(
@@ -57,3 +59,22 @@ def secret_service() -> None:
         pytest.skip("run through scripts/test.sh for the real Secret Service")
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         pytest.fail("no D-Bus session for the Secret Service")
+
+
+@pytest.fixture(scope="module")
+def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
+    """One private Dovecot on 127.0.0.1 per test module (and per xdist worker).
+
+    Without Dovecot the server tests are skipped, unless INBOX_SERVER_TESTS is set (the
+    test command sets it): then a missing server is a failure.
+    """
+    if not Dovecot.available():
+        if os.environ.get("INBOX_SERVER_TESTS"):
+            pytest.fail("INBOX_SERVER_TESTS is set but dovecot is not installed")
+        pytest.skip("dovecot is not installed (scripts/test.sh installs dovecot-imapd)")
+    server = Dovecot()
+    server.start(tmp_path_factory.mktemp("dovecot"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -6,7 +6,6 @@ command sets it): then a missing server is a failure.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -30,21 +29,6 @@ from inbox_app.transport import (
 )
 from tests.pki import NOW, StandardPKI, message
 from tests.servers import Dovecot, free_port, messages
-
-
-@pytest.fixture(scope="module")
-def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
-    """One private Dovecot per module (and per xdist worker)."""
-    if not Dovecot.available():
-        if os.environ.get("INBOX_SERVER_TESTS"):
-            pytest.fail("INBOX_SERVER_TESTS is set but dovecot is not installed")
-        pytest.skip("dovecot is not installed (scripts/test.sh installs dovecot-imapd)")
-    server = Dovecot()
-    server.start(tmp_path_factory.mktemp("dovecot"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _connect(server: Dovecot, *, tls: str = "ssl", **overrides: object) -> ImapSession:
