@@ -22,7 +22,9 @@ from inbox_app.mail.summary import plain_text, summarize
 from inbox_app.services.accounts import AccountService
 from inbox_app.services.secure_mail import SecureMail
 from inbox_app.smime import Report
-from inbox_app.store import MailStore, MessageSummary
+from inbox_app.store import ROLES, MailStore, MessageSummary
+from inbox_app.transport import ImapSession
+from inbox_app.transport import Summary as ImapSummary
 
 Progress = Callable[[str], None]
 _ROLES = {"INBOX": "inbox", "Sent": "sent", "Drafts": "drafts", "Trash": "trash"}
@@ -58,9 +60,10 @@ class Mailbox:
             AccountError: unknown account, or one this version cannot sync yet.
         """
         account = self._accounts.get(name)
-        if not account.local:
-            raise AccountError(f"syncing the IMAP account {name!r} is not available yet")
-        return self._sync_local(account, progress or (lambda _: None))
+        report = progress or (lambda _: None)
+        if account.local:
+            return self._sync_local(account, report)
+        return self._sync_imap(account, report)
 
     def messages(self, name: str, folder: str = "INBOX") -> list[MessageSummary]:
         """Every message of a folder, newest first, read page by page."""
@@ -75,9 +78,20 @@ class Mailbox:
             before = page[-1].sort_key
 
     def show(self, name: str, uid: int, *, folder: str = "INBOX", now: datetime) -> Report:
-        """Open a stored message through the engine (the raw bytes are what it checks)."""
-        self._accounts.get(name)
+        """Open a message through the engine; its raw bytes are fetched once and cached."""
+        account = self._accounts.get(name)
         raw = self.store.raw(name, folder, uid)
+        if raw is None and not account.local and self.store.summary(name, folder, uid):
+            with self._connect(account) as imap:
+                imap.select(folder, readonly=True)
+                raw = imap.raw(uid)
+            self.store.save_raw(name, folder, uid, raw)
+            summary = self.store.summary(name, folder, uid)
+            if summary is not None and "encrypted" not in summary.security:
+                self.store.index_text(
+                    name, folder, uid,
+                    headers=f"{summary.from_addr}\n{summary.subject}", body_text=plain_text(raw),
+                )  # fmt: skip
         if raw is None:
             raise AccountError(f"no message with UID {uid} in {name}/{folder}")
         return self._secure_mail.open(raw, now=now)
@@ -85,6 +99,71 @@ class Mailbox:
     def search(self, name: str, query: str) -> list[MessageSummary]:
         self._accounts.get(name)
         return self.store.search(name, query)
+
+    def _connect(self, account: Account) -> ImapSession:
+        server = account.imap
+        if server is None or account.username is None:
+            raise AccountError(f"the account {account.name!r} has no IMAP server")
+        return ImapSession.connect(
+            server.host,
+            server.port,
+            tls=server.tls,
+            ca_file=server.ca_file,
+            username=account.username,
+            password=self._accounts.password(account.name),
+        )
+
+    def _sync_imap(self, account: Account, progress: Progress) -> SyncResult:
+        """Summaries of every folder; raw bytes come later, on demand (``show``).
+
+        Incremental: a folder whose UIDVALIDITY is unchanged only fetches new UIDs, drops
+        vanished ones and (with CONDSTORE) refreshes changed flags; a changed UIDVALIDITY
+        means a clean refetch (RFC 3501 §2.3.1.1).
+        """
+        name = account.name
+        new = removed = 0
+        with self._connect(account) as imap:
+            folders = imap.folders()
+            for folder in folders:
+                status = imap.select(folder.name, readonly=True)
+                state = self.store.folder(name, folder.name)
+                fresh = state is None or state.uidvalidity != status.uidvalidity
+                known = set() if fresh else set(self.store.uids(name, folder.name))
+                if fresh:
+                    self.store.save_folder(
+                        name, folder.name, role=_store_role(folder.role),
+                        uidvalidity=status.uidvalidity, uidnext=None, highestmodseq=None,
+                    )  # fmt: skip
+                server_uids = set(imap.all_uids())
+                gone = known - server_uids
+                if gone:
+                    self.store.remove_uids(name, folder.name, gone)
+                    removed += len(gone)
+                if state is not None and not fresh and state.highestmodseq and imap.condstore:
+                    changes = imap.changes_since(state.highestmodseq, known_uids=known)
+                    changed = {u: tuple(sorted(f)) for u, f in changes.flags.items() if u in known}
+                    self.store.set_flags(name, folder.name, changed)
+                wanted = sorted(server_uids - known)
+                for start in range(0, len(wanted), 500):
+                    batch = imap.summaries(wanted[start : start + 500])
+                    self.store.add_summaries(
+                        _summary(name, folder.name, status.uidvalidity, item) for item in batch
+                    )
+                    for item in batch:
+                        self.store.index_text(
+                            name, folder.name, item.uid,
+                            headers=f"{item.sender}\n{item.subject}", body_text=None,
+                        )  # fmt: skip
+                    new += len(batch)
+                    progress(f"{name}/{folder.name}: {min(start + 500, len(wanted))}"
+                             f"/{len(wanted)} new")  # fmt: skip
+                self.store.save_folder(
+                    name, folder.name, role=_store_role(folder.role),
+                    uidvalidity=status.uidvalidity, uidnext=status.uidnext,
+                    highestmodseq=status.highestmodseq,
+                )  # fmt: skip
+                progress(f"{name}/{folder.name}: {len(server_uids)} messages")
+        return SyncResult(name, len(folders), new, removed)
 
     def _sync_local(self, account: Account, progress: Progress) -> SyncResult:
         root = AccountStore(self._home).maildir(account.name)
@@ -156,6 +235,27 @@ def summary_json(summary: MessageSummary) -> dict[str, Any]:
         "flags": list(summary.flags),
         "security": summary.security,
     }
+
+
+def _store_role(role: str | None) -> str | None:
+    return role if role in ROLES else None
+
+
+def _summary(account: str, folder: str, uidvalidity: int, item: ImapSummary) -> MessageSummary:
+    return MessageSummary(
+        account=account,
+        folder=folder,
+        uid=item.uid,
+        uidvalidity=uidvalidity,
+        flags=tuple(sorted(item.flags)),
+        internaldate=item.internaldate,
+        size=item.size,
+        from_addr=item.sender,
+        subject=item.subject,
+        date=item.date,
+        message_id=item.message_id or None,
+        security=item.security,
+    )
 
 
 def _local_folders(root: Path) -> list[tuple[str, Path]]:

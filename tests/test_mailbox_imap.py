@@ -1,0 +1,110 @@
+"""IMAP accounts read through the store, against a real Dovecot on 127.0.0.1."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from inbox_app.credentials.secrets import MemorySecretStore
+from inbox_app.services.app import InboxServices
+from inbox_app.smime import encrypt_message, sign_message
+from inbox_app.transport import AuthenticationError, ImapSession
+from tests.pki import NOW, StandardPKI, message
+from tests.servers import Dovecot
+
+
+@pytest.fixture
+def account(dovecot: Dovecot, tmp_path: Path) -> tuple[InboxServices, str]:
+    services = InboxServices(tmp_path / "home", MemorySecretStore())
+    name = "work"
+    services.accounts.add_server(
+        name, "alice@example.com",
+        imap=f"{dovecot.host}:{dovecot.imaps_port}", smtp=f"{dovecot.host}:25",
+        username=dovecot.user, password=dovecot.password, tls="ssl",
+        ca_file=str(dovecot.ca_file),
+    )  # fmt: skip
+    return services, name
+
+
+def session(dovecot: Dovecot) -> ImapSession:
+    return ImapSession.connect(
+        dovecot.host, dovecot.imaps_port, tls="ssl", ca_file=dovecot.ca_file,
+        username=dovecot.user, password=dovecot.password, timeout=10,
+    )  # fmt: skip
+
+
+def test_sync_show_and_incremental_changes(
+    dovecot: Dovecot, account: tuple[InboxServices, str], pki: StandardPKI
+) -> None:
+    services, name = account
+    folder = f"Sync{uuid.uuid4().hex[:8]}"
+    with session(dovecot) as imap:
+        imap.create_folder(folder)
+        plain = imap.append(folder, message(body=b"plain apple\r\n", subject="Plain"))
+        signed = imap.append(folder, sign_message(message(sender="alice@example.com",
+                                                          subject="Signed"),
+                                                  pki.alice.identity, now=NOW))  # fmt: skip
+        sealed = imap.append(folder, encrypt_message(message(subject="Secret"),
+                                                     [pki.alice.cert], now=NOW))  # fmt: skip
+    first = services.mailbox.sync(name)
+    assert first.new >= 3
+    listed = {m.uid: m for m in services.mailbox.messages(name, folder)}
+    assert listed[plain].security == "none"
+    assert listed[signed].security == "signed"
+    assert listed[sealed].security == "encrypted"
+    assert listed[sealed].subject == "[...]"
+    # Nothing changed: a re-sync fetches nothing new.
+    assert services.mailbox.sync(name).new == 0
+    # The raw bytes are fetched on demand and are what the engine opens.
+    assert services.mailbox.store.raw(name, folder, plain) is None
+    report = services.mailbox.show(name, plain, folder=folder, now=NOW)
+    assert report.signature.value == "unsigned"
+    assert services.mailbox.store.raw(name, folder, plain) is not None
+    assert [m.uid for m in services.mailbox.search(name, "apple")] == [plain]
+    # Flags and expunges made by another client arrive with the next sync.
+    with session(dovecot) as imap:
+        imap.select(folder)
+        imap.add_flags([signed], ["\\Flagged"])
+        imap.delete([plain])
+    second = services.mailbox.sync(name)
+    assert second.removed == 1
+    listed = {m.uid: m for m in services.mailbox.messages(name, folder)}
+    assert plain not in listed
+    assert "\\Flagged" in listed[signed].flags
+
+
+def test_uidvalidity_change_means_a_clean_refetch(
+    dovecot: Dovecot, account: tuple[InboxServices, str]
+) -> None:
+    services, name = account
+    folder = f"Valid{uuid.uuid4().hex[:8]}"
+    with session(dovecot) as imap:
+        imap.create_folder(folder)
+        imap.append(folder, message(subject="Before"))
+    services.mailbox.sync(name)
+    before = services.mailbox.store.folder(name, folder)
+    assert before is not None
+    with session(dovecot) as imap:
+        imap.delete_folder(folder)
+        imap.create_folder(folder)
+        imap.append(folder, message(subject="After"))
+    services.mailbox.sync(name)
+    after = services.mailbox.store.folder(name, folder)
+    assert after is not None
+    assert after.uidvalidity != before.uidvalidity
+    assert [m.subject for m in services.mailbox.messages(name, folder)] == ["After"]
+
+
+def test_wrong_password_is_one_clear_line(dovecot: Dovecot, tmp_path: Path) -> None:
+    services = InboxServices(tmp_path / "home", MemorySecretStore())
+    services.accounts.add_server(
+        "bad", "alice@example.com", imap=f"{dovecot.host}:{dovecot.imaps_port}",
+        smtp="127.0.0.1:25", username=dovecot.user, password="wrong-password",
+        ca_file=str(dovecot.ca_file),
+    )  # fmt: skip
+    with pytest.raises(AuthenticationError) as caught:
+        services.mailbox.sync("bad")
+    assert "wrong-password" not in str(caught.value)
+    assert "\n" not in str(caught.value)
