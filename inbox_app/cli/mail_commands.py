@@ -15,6 +15,7 @@ from inbox_app.smime import mime
 from inbox_app.smime.report import one_line
 
 EXIT_OK = 0
+EXIT_SECURITY = 1  # "send": the message stays in the outbox
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -34,6 +35,17 @@ def add_parsers(subparsers: Any) -> None:
     show.add_argument("--folder", default="INBOX", metavar="F")
     show.add_argument("--json", action="store_true", help="print one JSON object")
     show.set_defaults(handler=run_show)
+
+    send = subparsers.add_parser("send", help="send a message through the outbox")
+    send.add_argument("name", metavar="NAME")
+    send.add_argument("file", metavar="FILE.eml")
+    send.add_argument("--sign", action="store_true", help="sign (with the keystore's identity)")
+    send.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="encrypt to every recipient (refused if one has no certificate)",
+    )
+    send.set_defaults(handler=run_send)
 
     search = subparsers.add_parser("search", help="search an account's cached mail")
     search.add_argument("name", metavar="NAME")
@@ -74,6 +86,18 @@ def run_show(args: argparse.Namespace, services: InboxServices) -> int:
     if report.error and not report.ok:
         sys.stderr.write(f"inbox-app: {one_line(report.error)}\n")
     return exit_code(report)
+
+
+def run_send(args: argparse.Namespace, services: InboxServices) -> int:
+    raw = inputs.read_message(args.file)
+    outcome = services.sender.send(
+        args.name, raw, sign=args.sign, encrypt=args.encrypt, now=inputs.parse_time(None)
+    )
+    if outcome.sent:
+        sys.stdout.write(f"sent: {one_line(outcome.detail)}\n")
+        return EXIT_OK
+    sys.stderr.write(f"inbox-app: not sent, it stays in the outbox: {one_line(outcome.detail)}\n")
+    return EXIT_SECURITY
 
 
 def run_search(args: argparse.Namespace, services: InboxServices) -> int:

@@ -16,6 +16,7 @@ from inbox_app.credentials.secrets import OsKeyring, SecretStore
 from inbox_app.services.accounts import AccountService
 from inbox_app.services.mailbox import Mailbox
 from inbox_app.services.secure_mail import SecureMail
+from inbox_app.services.sending import MailSender
 
 
 class InboxServices:
@@ -40,6 +41,10 @@ class InboxServices:
     @functools.cached_property
     def mailbox(self) -> Mailbox:
         return Mailbox(self.home, self.accounts, self.secure_mail)
+
+    @functools.cached_property
+    def sender(self) -> MailSender:
+        return MailSender(self.accounts, self.secure_mail, self.mailbox)
 
     @functools.cached_property
     def contacts(self) -> ContactStore:

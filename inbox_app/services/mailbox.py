@@ -45,6 +45,7 @@ class Mailbox:
     """The mail of one Inbox home, read through the local store."""
 
     def __init__(self, home: Path, accounts: AccountService, secure_mail: SecureMail) -> None:
+        self.home = home
         self._home = home
         self._accounts = accounts
         self._secure_mail = secure_mail
@@ -99,6 +100,14 @@ class Mailbox:
     def search(self, name: str, query: str) -> list[MessageSummary]:
         self._accounts.get(name)
         return self.store.search(name, query)
+
+    def append_to_role(self, account: Account, role: str, raw: bytes) -> None:
+        """Append a message to the folder with this special-use role, if there is one."""
+        with self._connect(account) as imap:
+            for folder in imap.folders():
+                if folder.role == role:
+                    imap.append(folder.name, raw, flags=["\\Seen"])
+                    return
 
     def _connect(self, account: Account) -> ImapSession:
         server = account.imap

@@ -1,0 +1,134 @@
+"""Sending through the outbox: to a real aiosmtpd that delivers into a real Dovecot."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inbox_app.cli.main import main
+from inbox_app.credentials.errors import CredentialsError
+from inbox_app.credentials.keystore import NewIdentity
+from inbox_app.credentials.secrets import MemorySecretStore
+from inbox_app.mail.accounts import AccountStore
+from inbox_app.services.app import InboxServices
+from tests.pki import NOW, StandardPKI, message
+from tests.servers import NOBODY, Dovecot
+from tests.smtp_server import SmtpServer
+
+
+@pytest.fixture
+def smtp(dovecot: Dovecot) -> Iterator[SmtpServer]:
+    server = SmtpServer(dovecot.folder_path("INBOX")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def alice_services(home: Path, pki: StandardPKI) -> InboxServices:
+    services = InboxServices(home, MemorySecretStore())
+    services.keystore.install(
+        [NewIdentity(pki.alice.identity, frozenset({"sign", "encrypt"}), "test")]
+    )
+    anchors = home / "anchors"
+    anchors.mkdir(mode=0o700)
+    (anchors / "root.pem").write_bytes(pki.root.pem())
+    return services
+
+
+def own_mail(dovecot: Dovecot) -> None:
+    """aiosmtpd writes as root; Dovecot's mail processes run as nobody."""
+    for directory, subdirectories, files in os.walk(dovecot.folder_path("INBOX")):
+        for name in (*subdirectories, *files):
+            os.chown(os.path.join(directory, name), NOBODY, NOBODY)
+
+
+def test_send_signed_and_encrypted_to_yourself_then_sync_and_open(
+    dovecot: Dovecot, smtp: SmtpServer, pki: StandardPKI, tmp_path: Path
+) -> None:
+    services = alice_services(tmp_path / "home", pki)
+    services.accounts.add_server(
+        "work", "alice@example.com",
+        imap=f"{dovecot.host}:{dovecot.imaps_port}", smtp=f"{smtp.host}:{smtp.port}",
+        username=dovecot.user, password=dovecot.password, tls="ssl", ca_file=str(dovecot.ca_file),
+    )  # fmt: skip
+    account = services.accounts.get("work")
+    assert account.smtp is not None
+    # The SMTP test server has its own CA and STARTTLS; the account uses it for sending.
+    services.accounts.store.update(
+        account.__class__(
+            **{
+                **account.__dict__,
+                "smtp": account.smtp.__class__(smtp.host, smtp.port, "starttls", str(smtp.ca_file)),
+            }  # fmt: skip
+        )
+    )
+    # Bob's certificate with its issuer, as a contact (Alice's own comes from the keystore).
+    services.contacts.import_file(pki.bob.pem() + pki.intermediate.pem(), now=NOW)
+    body = b"The launch code is 0000.\r\n"
+    raw = message(sender="whoever@example.com", to="alice@example.com, bob@example.org",
+                  subject="Launch", body=body)  # fmt: skip
+    outcome = services.sender.send("work", raw, sign=True, encrypt=True, now=NOW)
+    assert outcome.sent, outcome.detail
+    assert services.mailbox.store.outbox("work") == []
+    own_mail(dovecot)
+    services.mailbox.sync("work")
+    inbox = [m for m in services.mailbox.messages("work") if m.subject == "[...]"]
+    assert inbox, "the encrypted message arrived with a protected Subject"
+    report = services.mailbox.show("work", inbox[0].uid, now=NOW)
+    assert report.encryption.value == "aead"
+    assert report.signature.value == "valid"
+    assert report.sender_match is True
+    assert report.protected_headers is not None
+    assert report.protected_headers["subject"] == "Launch"
+    assert report.inner is not None
+    assert body.strip() in report.inner
+    # Nothing of the plaintext reached the search index.
+    assert services.mailbox.search("work", "launch") == []
+
+
+def test_encryption_required_without_a_certificate_is_refused(
+    pki: StandardPKI, tmp_path: Path
+) -> None:
+    services = alice_services(tmp_path / "home", pki)
+    services.accounts.add_local("local", "alice@example.com")
+    raw = message(to="stranger@example.net")
+    with pytest.raises(CredentialsError, match="stranger@example.net"):
+        services.sender.send("local", raw, encrypt=True, now=NOW)
+    assert services.mailbox.store.outbox() == []
+
+
+def test_unreachable_server_keeps_the_message_in_the_outbox(
+    pki: StandardPKI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services = alice_services(tmp_path / "home", pki)
+    services.accounts.add_server(
+        "work", "alice@example.com", imap="127.0.0.1:1", smtp="127.0.0.1:1",
+        username="alice", password="pw",
+    )  # fmt: skip
+    outcome = services.sender.send("work", message(), now=NOW)
+    assert not outcome.sent
+    (item,) = services.mailbox.store.outbox("work")
+    assert item.state == "failed"
+    assert "cannot connect" in (item.last_error or "")
+
+
+def test_local_account_delivers_to_itself_and_keeps_a_sent_copy(
+    pki: StandardPKI, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "account", "add", "local", "--email",
+                 "alice@example.com", "--local"]) == 0  # fmt: skip
+    mail = tmp_path / "mail.eml"
+    mail.write_bytes(message(to="alice@example.com", subject="Note to self"))
+    assert main(["--home", str(home), "send", "local", str(mail)]) == 0
+    assert main(["--home", str(home), "sync", "local"]) == 0
+    root = AccountStore(home).maildir("local")
+    assert len(list((root / "new").iterdir())) == 1
+    assert len(list((root / ".Sent" / "new").iterdir())) == 1
+    capsys.readouterr()
+    assert main(["--home", str(home), "messages", "local", "--json"]) == 0
+    assert "Note to self" in capsys.readouterr().out
