@@ -59,11 +59,8 @@ def test_send_signed_and_encrypted_to_yourself_then_sync_and_open(
     assert account.smtp is not None
     # The SMTP test server has its own CA and STARTTLS; the account uses it for sending.
     services.accounts.store.update(
-        account.__class__(
-            **{
-                **account.__dict__,
-                "smtp": account.smtp.__class__(smtp.host, smtp.port, "starttls", str(smtp.ca_file)),
-            }  # fmt: skip
+        dataclasses.replace(
+            account, smtp=Server(smtp.host, smtp.port, "starttls", str(smtp.ca_file))
         )
     )
     # Bob's certificate with its issuer, as a contact (Alice's own comes from the keystore).
@@ -96,7 +93,7 @@ def test_encryption_required_without_a_certificate_is_refused(
     services = alice_services(tmp_path / "home", pki)
     services.accounts.add_local("local", "alice@example.com")
     raw = message(to="stranger@example.net")
-    with pytest.raises(CredentialsError, match="stranger@example.net"):
+    with pytest.raises(CredentialsError, match=r"stranger@example\.net"):
         services.sender.send("local", raw, encrypt=True, now=NOW)
     assert services.mailbox.store.outbox() == []
 
