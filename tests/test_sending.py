@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from inbox_app.cli.main import main
 from inbox_app.credentials.errors import CredentialsError
 from inbox_app.credentials.keystore import NewIdentity
 from inbox_app.credentials.secrets import MemorySecretStore
-from inbox_app.mail.accounts import AccountStore
+from inbox_app.mail.accounts import AccountStore, Server
 from inbox_app.services.app import InboxServices
 from tests.pki import NOW, StandardPKI, message
 from tests.servers import NOBODY, Dovecot
