@@ -365,6 +365,28 @@ class MailStore:
             return True
 
     @boundary
+    def index_texts(
+        self, account: str, folder: str, texts: Iterable[tuple[int, str, str | None]]
+    ) -> int:
+        """:meth:`index_text` for many messages ``(uid, headers, body_text)`` in one
+        transaction (a sync indexes thousands: one commit, not thousands). Returns how
+        many messages were found and indexed."""
+        with transaction(self._conn) as conn:
+            ids = dict(
+                conn.execute(
+                    "SELECT uid, id FROM messages WHERE account = ? AND folder = ?",
+                    (account, folder),
+                ).fetchall()
+            )
+            rows = [(ids[uid], headers, body) for uid, headers, body in texts if uid in ids]
+            conn.executemany(
+                "INSERT INTO message_text (id, headers, body) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET headers = excluded.headers, body = excluded.body",
+                rows,
+            )
+        return len(rows)
+
+    @boundary
     def search(
         self, account: str, query: str, *, folder: str | None = None, limit: int = 100
     ) -> list[MessageSummary]:

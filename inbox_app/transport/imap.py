@@ -21,15 +21,13 @@ Synchronisation support:
 from __future__ import annotations
 
 import contextlib
-import email.policy
 import re
 import ssl
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.parser import BytesHeaderParser
+from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Self
@@ -140,28 +138,42 @@ def classify_security(content_type: str | None) -> Security:
     """
     if not content_type:
         return "none"
-    header = BytesHeaderParser(policy=email.policy.default).parsebytes(
-        b"Content-Type: " + content_type.encode("utf-8", "replace") + b"\r\n\r\n"
-    )
-    return _security_of(header)
+    return _security_of(" ".join(content_type.split()))
 
 
-def _security_of(header: EmailMessage) -> Security:
-    try:
-        kind = header.get_content_type()
-        if kind == "multipart/signed":
-            protocol = str(header.get_param("protocol", "") or "").lower()
-            # No protocol at all: malformed, but S/MIME is what we read; PGP is not ours.
-            return "signed" if not protocol or protocol in _SMIME_SIGNATURES else "none"
-        if kind in _SMIME_OBJECTS:
-            smime_type = str(header.get_param("smime-type", "") or "").lower()
-            if smime_type == "signed-data":
-                return "signed"
-            if smime_type in {"enveloped-data", "authenveloped-data", ""}:
-                return "encrypted"
-    except (ValueError, TypeError, IndexError):  # a malformed field is simply not S/MIME
-        return "none"
+def _security_of(content_type: str) -> Security:
+    """Classify a root Content-Type value (RFC 8551 §3.2.2 smime-type)."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    params = {
+        name.lower(): (quoted if quoted else bare).lower()
+        for name, quoted, bare in _PARAM.findall(content_type)
+    }
+    if kind == "multipart/signed":
+        protocol = params.get("protocol", "")
+        # No protocol at all: malformed, but S/MIME is what we read; PGP is not ours.
+        return "signed" if not protocol or protocol in _SMIME_SIGNATURES else "none"
+    if kind in _SMIME_OBJECTS:
+        smime_type = params.get("smime-type", "")
+        if smime_type == "signed-data":
+            return "signed"
+        if smime_type in {"enveloped-data", "authenveloped-data", ""}:
+            return "encrypted"
     return "none"
+
+
+_PARAM = re.compile(r';\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"([^"]*)"|([^;\s]+))')
+_FIELD = re.compile(rb"^([^:\s]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.MULTILINE)
+
+
+def _header_fields(header_bytes: bytes) -> dict[str, str]:
+    """The first value of each field, unfolded: a dict, cheap (a sync makes thousands)."""
+    fields: dict[str, str] = {}
+    for name, value in _FIELD.findall(header_bytes):
+        key = name.decode("ascii", "replace").lower()
+        if key not in fields:
+            text = value.decode("utf-8", "replace")
+            fields[key] = " ".join(text.split())
+    return fields
 
 
 class ImapSession:
@@ -636,30 +648,31 @@ def _summary(uid: int, data: dict[bytes, Any]) -> Summary:
         if isinstance(key, bytes) and key.upper().startswith(b"BODY[HEADER.FIELDS"):
             header_bytes = bytes(value or b"")
             break
-    header = BytesHeaderParser(policy=email.policy.default).parsebytes(header_bytes)
+    # Our own small field reader: the email package's parser and header registry cost
+    # up to 0.8 ms a message, several times the IMAP FETCH of it.
+    fields = _header_fields(header_bytes)
     internaldate = data.get(b"INTERNALDATE")
     return Summary(
         uid=uid,
         flags=_flags(data.get(b"FLAGS", ())),
         internaldate=internaldate if isinstance(internaldate, datetime) else None,
         size=int(data.get(b"RFC822.SIZE", 0)),
-        sender=_field(header, "From"),
-        subject=_field(header, "Subject"),
-        date=_date(_field(header, "Date")),
-        message_id=_field(header, "Message-ID"),
-        security=_security_of(header),
+        sender=_decoded(fields.get("from", "")),
+        subject=_decoded(fields.get("subject", "")),
+        date=_date(fields.get("date", "")),
+        message_id=fields.get("message-id", ""),
+        security=_security_of(fields.get("content-type", "")),
     )
 
 
-def _field(header: EmailMessage, name: str) -> str:
-    """A decoded header field; a malformed one falls back to its raw text."""
+def _decoded(raw: str) -> str:
+    """RFC 2047 encoded words decoded; a malformed one falls back to the raw text."""
+    if "=?" not in raw:
+        return raw
     try:
-        value = header.get(name)
-        text = "" if value is None else str(value)
-    except (ValueError, TypeError, IndexError, LookupError):
-        raw = header.get_all(name, failobj=[])
-        text = str(raw[0]) if raw else ""
-    return " ".join(text.split())
+        return " ".join(str(make_header(decode_header(raw))).split())
+    except (ValueError, TypeError, IndexError, LookupError, UnicodeError):
+        return raw
 
 
 def _date(text: str) -> datetime | None:
