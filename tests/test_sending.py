@@ -130,3 +130,70 @@ def test_local_account_delivers_to_itself_and_keeps_a_sent_copy(
     capsys.readouterr()
     assert main(["--home", str(home), "messages", "local", "--json"]) == 0
     assert "Note to self" in capsys.readouterr().out
+
+
+def server_account(
+    services: InboxServices, dovecot: Dovecot, smtp: SmtpServer, name: str = "work"
+) -> None:
+    services.accounts.add_server(
+        name, "alice@example.com",
+        imap=f"{dovecot.host}:{dovecot.imaps_port}", smtp=f"{smtp.host}:{smtp.port}",
+        username=dovecot.user, password=dovecot.password, tls="ssl", ca_file=str(dovecot.ca_file),
+    )  # fmt: skip
+    account = services.accounts.get(name)
+    services.accounts.store.update(
+        dataclasses.replace(
+            account, smtp=Server(smtp.host, smtp.port, "starttls", str(smtp.ca_file))
+        )
+    )
+
+
+def delivered(dovecot: Dovecot, message_id: str) -> int:
+    root = dovecot.folder_path("INBOX")
+    return sum(
+        message_id.encode() in path.read_bytes()
+        for sub in ("new", "cur")
+        for path in (root / sub).iterdir()
+    )
+
+
+def test_a_send_cut_after_the_data_is_never_sent_twice(
+    dovecot: Dovecot, smtp: SmtpServer, pki: StandardPKI, tmp_path: Path
+) -> None:
+    services = alice_services(tmp_path / "home", pki)
+    server_account(services, dovecot, smtp)
+    smtp.drop_after_data = True  # delivered, then the connection drops before the reply
+    message_id = f"<cut-{os.getpid()}-{id(services)}@example.com>"
+    raw = message(to="alice@example.com", extra_headers=f"Message-ID: {message_id}\r\n".encode())
+    raw = raw.replace(b"Message-ID: <test-1@example.com>\r\n", b"")
+    outcome = services.sender.send("work", raw, now=NOW)
+    assert not outcome.sent
+    (item,) = services.mailbox.store.outbox("work")
+    assert item.maybe_delivered
+    own_mail(dovecot)
+    assert delivered(dovecot, message_id) == 1
+    smtp.drop_after_data = False
+    (retried,) = services.sender.retry("work")
+    assert retried.sent
+    assert "delivered" in retried.detail
+    assert services.mailbox.store.outbox("work") == []
+    assert delivered(dovecot, message_id) == 1  # found by Message-ID, not resent
+
+
+def test_a_send_interrupted_by_a_crash_needs_force_when_not_found(
+    dovecot: Dovecot, smtp: SmtpServer, pki: StandardPKI, tmp_path: Path
+) -> None:
+    services = alice_services(tmp_path / "home", pki)
+    server_account(services, dovecot, smtp)
+    store = services.mailbox.store
+    raw = message(to="bob@example.org").replace(
+        b"<test-1@example.com>", f"<crash-{os.getpid()}@example.com>".encode()
+    )
+    item_id = store.enqueue("work", f"<crash-{os.getpid()}@example.com>", raw)
+    assert store.mark_sending(item_id)  # ... and the process died here
+    (waiting,) = services.sender.retry("work")
+    assert not waiting.sent
+    assert "--force" in waiting.detail
+    (forced,) = services.sender.retry("work", force=True)
+    assert forced.sent
+    assert store.outbox("work") == []

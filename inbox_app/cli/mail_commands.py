@@ -47,6 +47,15 @@ def add_parsers(subparsers: Any) -> None:
     )
     send.set_defaults(handler=run_send)
 
+    outbox = subparsers.add_parser("outbox", help="what is waiting to be sent; --retry sends it")
+    outbox.add_argument("name", metavar="NAME")
+    outbox.add_argument("--retry", action="store_true", help="try to send the waiting messages")
+    outbox.add_argument(
+        "--force", action="store_true", help="also resend what may have been delivered"
+    )
+    outbox.add_argument("--json", action="store_true", help="print a JSON array")
+    outbox.set_defaults(handler=run_outbox)
+
     search = subparsers.add_parser("search", help="search an account's cached mail")
     search.add_argument("name", metavar="NAME")
     search.add_argument("query", metavar="QUERY")
@@ -98,6 +107,30 @@ def run_send(args: argparse.Namespace, services: InboxServices) -> int:
         return EXIT_OK
     sys.stderr.write(f"inbox-app: not sent, it stays in the outbox: {one_line(outcome.detail)}\n")
     return EXIT_SECURITY
+
+
+def run_outbox(args: argparse.Namespace, services: InboxServices) -> int:
+    code = EXIT_OK
+    if args.retry:
+        for outcome in services.sender.retry(args.name, force=args.force):
+            if not outcome.sent:
+                code = EXIT_SECURITY
+                sys.stderr.write(f"inbox-app: {outcome.outbox_id}: {one_line(outcome.detail)}\n")
+    items = services.mailbox.store.outbox(args.name)
+    data = [
+        {"id": item.id, "message_id": item.message_id, "state": item.state,
+         "attempts": item.attempts, "error": item.last_error,
+         "maybe_delivered": item.maybe_delivered}
+        for item in items
+    ]  # fmt: skip
+    if args.json:
+        sys.stdout.write(json.dumps(data) + "\n")
+    else:
+        for entry in data:
+            sys.stdout.write(
+                one_line(f"{entry['id']}  {entry['state']}  {entry['error'] or ''}") + "\n"
+            )
+    return code
 
 
 def run_search(args: argparse.Namespace, services: InboxServices) -> int:

@@ -102,6 +102,16 @@ class Mailbox:
         self._accounts.get(name)
         return self.store.search(name, query)
 
+    def holds_message_id(self, account: Account, message_id: str) -> bool:
+        """Whether the server's Sent folder (or INBOX, for mail to oneself) has it."""
+        with self._connect(account) as imap:
+            for folder in imap.folders():
+                if folder.role in ("sent", "inbox"):
+                    imap.select(folder.name, readonly=True)
+                    if imap.find_message_id(message_id):
+                        return True
+        return False
+
     def append_to_role(self, account: Account, role: str, raw: bytes) -> None:
         """Append a message to the folder with this special-use role, if there is one."""
         with self._connect(account) as imap:

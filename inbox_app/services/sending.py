@@ -92,8 +92,9 @@ class MailSender:
                 response = self._smtp(account, raw, sender, recipients)
         except ConnectionLostError as exc:
             note = " (it may have been delivered: check Sent before resending)"
-            store.mark_failed(item_id, f"{exc}{note if exc.maybe_delivered else ''}")
-            return SendOutcome(item_id, False, str(exc))
+            detail = f"{exc}{note if exc.maybe_delivered else ''}"
+            store.mark_failed(item_id, detail, maybe_delivered=exc.maybe_delivered)
+            return SendOutcome(item_id, False, detail)
         except TransportError as exc:
             store.mark_failed(item_id, str(exc))
             return SendOutcome(item_id, False, str(exc))
@@ -101,6 +102,42 @@ class MailSender:
         self._copy_to_sent(account, raw)
         store.remove_outbox(item_id)
         return SendOutcome(item_id, True, response)
+
+    def retry(self, name: str, *, force: bool = False) -> list[SendOutcome]:
+        """Send again what is waiting in ``name``'s outbox, never anything twice.
+
+        An item that may already have been delivered (the connection was lost after the
+        whole message went out, or the process died while sending) is first looked for
+        by Message-ID on the server; if found it counts as sent, otherwise it is resent
+        only with ``force``.
+        """
+        account = self._accounts.get(name)
+        store = self._mailbox.store
+        outcomes = []
+        for item in store.outbox(name):
+            if item.state == "sending":
+                # Left behind by a process that died mid-send: as uncertain as a cut.
+                store.mark_failed(item.id, "interrupted while sending", maybe_delivered=True)
+                item = store.outbox_item(item.id) or item
+            if item.state not in ("queued", "failed"):
+                continue
+            if item.maybe_delivered:
+                if not account.local and self._mailbox.holds_message_id(account, item.message_id):
+                    store.mark_sending(item.id)
+                    store.mark_sent(item.id, "found on the server: it had been delivered")
+                    store.remove_outbox(item.id)
+                    outcomes.append(SendOutcome(item.id, True, "it had been delivered"))
+                    continue
+                if not force:
+                    outcomes.append(
+                        SendOutcome(
+                            item.id, False, "it may have been delivered already; --force resends"
+                        )
+                    )
+                    continue
+            sender, recipients = envelope(item.raw)
+            outcomes.append(self.deliver(account, item.id, sender, recipients))
+        return outcomes
 
     def _smtp(self, account: Account, raw: bytes, sender: str, recipients: list[str]) -> str:
         server = account.smtp

@@ -78,12 +78,20 @@ _SEARCH = """
 """
 _OUTBOX = """
     SELECT id, account, message_id, raw, state, attempts, last_error, server_response,
-           created_at, updated_at
+           created_at, updated_at, maybe_delivered
     FROM outbox WHERE (? IS NULL OR account = ?) ORDER BY id
 """
+_FAILED = (
+    "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?, maybe_delivered = 0 "
+    "WHERE id = ? AND state = 'sending'"
+)
+_FAILED_MAYBE = (
+    "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ?, maybe_delivered = 1 "
+    "WHERE id = ? AND state = 'sending'"
+)
 _OUTBOX_ITEM = """
     SELECT id, account, message_id, raw, state, attempts, last_error, server_response,
-           created_at, updated_at
+           created_at, updated_at, maybe_delivered
     FROM outbox WHERE id = ?
 """
 
@@ -460,18 +468,16 @@ class MailStore:
         )
 
     @boundary
-    def mark_failed(self, item_id: int, error: str) -> None:
+    def mark_failed(self, item_id: int, error: str, *, maybe_delivered: bool = False) -> None:
         """Record a failed attempt; the item can be claimed again by ``mark_sending``.
+
+        ``maybe_delivered``: the connection was lost after the whole message went out, so
+        it may have arrived; the sender must not resend it without checking or asking.
 
         Raises:
             LookupError: the item is not being sent (a bug: claim it with mark_sending).
         """
-        self._finish(
-            item_id,
-            "UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? "
-            "WHERE id = ? AND state = 'sending'",
-            error,
-        )
+        self._finish(item_id, _FAILED_MAYBE if maybe_delivered else _FAILED, error)
 
     def _finish(self, item_id: int, update: str, text: str) -> None:
         with transaction(self._conn) as conn:
@@ -595,4 +601,5 @@ def _outbox_item(row: Sequence[Any]) -> OutboxItem:
         server_response=row[7],
         created_at=from_timestamp(row[8]),
         updated_at=from_timestamp(row[9]),
+        maybe_delivered=bool(row[10]),
     )

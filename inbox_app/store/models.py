@@ -82,6 +82,7 @@ class OutboxItem:
     server_response: str | None
     created_at: datetime
     updated_at: datetime
+    maybe_delivered: bool = False  # the last attempt may have reached the server
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,11 @@ _V2 = (
     "CREATE INDEX messages_page ON messages (account, folder, sort_date, uid)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# 3: a failed send may still have been delivered (the connection was lost after the
+# whole message went out): such an item is never resent without asking.
+_V3 = ("ALTER TABLE outbox ADD COLUMN maybe_delivered INTEGER NOT NULL DEFAULT 0",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 VERSION = len(MIGRATIONS)
 
 

@@ -442,6 +442,13 @@ class ImapSession:
             vanished_known=True,
         )
 
+    def find_message_id(self, message_id: str) -> list[int]:
+        """UIDs in the selected folder whose Message-ID is ``message_id``."""
+        with self._guard("search the folder"):
+            return sorted(
+                int(uid) for uid in self._live.search(["HEADER", "Message-ID", message_id])
+            )
+
     def all_uids(self) -> list[int]:
         """Every UID in the selected folder, ascending."""
         with self._guard("list the messages"):
