@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 
@@ -108,3 +109,64 @@ def test_wrong_password_is_one_clear_line(dovecot: Dovecot, tmp_path: Path) -> N
         services.mailbox.sync("bad")
     assert "wrong-password" not in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_flags_moves_and_deletes_reach_the_server(
+    dovecot: Dovecot, account: tuple[InboxServices, str]
+) -> None:
+    services, name = account
+    folder, target = f"Src{uuid.uuid4().hex[:8]}", f"Dst{uuid.uuid4().hex[:8]}"
+    with session(dovecot) as imap:
+        imap.create_folder(folder)
+        imap.create_folder(target)
+        first = imap.append(folder, message(subject="First"))
+        second = imap.append(folder, message(subject="Second"))
+        third = imap.append(folder, message(subject="Third"))
+    assert first is not None
+    assert second is not None
+    assert third is not None
+    services.mailbox.sync(name)
+    services.mailbox.change_flags(name, folder, [first], add=("\\Seen", "\\Flagged"))
+    assert set(services.mailbox.store.summary(name, folder, first).flags) >= {"\\Seen"}  # type: ignore[union-attr]
+    with session(dovecot) as imap:
+        imap.select(folder, readonly=True)
+        (summary,) = imap.summaries([first])
+        assert {"\\Seen", "\\Flagged"} <= summary.flags
+    services.mailbox.change_flags(name, folder, [first], remove=("\\Flagged",))
+    services.mailbox.move(name, folder, [second], target)
+    services.mailbox.delete(name, folder, [third])
+    services.mailbox.sync(name)
+    assert [m.subject for m in services.mailbox.messages(name, folder)] == ["First"]
+    assert [m.subject for m in services.mailbox.messages(name, target)] == ["Second"]
+    (kept,) = services.mailbox.messages(name, folder)
+    assert "\\Flagged" not in kept.flags
+
+
+def test_a_sync_cut_midway_loses_and_duplicates_nothing(
+    dovecot: Dovecot, account: tuple[InboxServices, str]
+) -> None:
+    from inbox_app.transport import TransportError
+    from tests.smtp_server import TcpProxy
+
+    services, name = account
+    folder = f"Cut{uuid.uuid4().hex[:8]}"
+    dovecot.seed(folder, [message(subject=f"Seed {n}") for n in range(1200)])
+    proxy = TcpProxy(dovecot.imaps_port)
+    try:
+        stored = services.accounts.get(name)
+        assert stored.imap is not None
+        services.accounts.store.update(
+            dataclasses.replace(stored, imap=dataclasses.replace(stored.imap, port=proxy.port))
+        )
+        # Client bytes: the login and LIST go through, the second FETCH command (500 UIDs
+        # each) does not, so the first batch of summaries may or may not be stored.
+        proxy.cut_after(6_000)
+        with pytest.raises(TransportError):
+            services.mailbox.sync(name)
+        proxy.cut_after(10**12)
+        services.mailbox.sync(name)
+    finally:
+        proxy.close()
+    subjects = [m.subject for m in services.mailbox.messages(name, folder)]
+    assert len(subjects) == 1200
+    assert len(set(subjects)) == 1200

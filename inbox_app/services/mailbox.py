@@ -98,6 +98,59 @@ class Mailbox:
             raise AccountError(f"no message with UID {uid} in {name}/{folder}")
         return self._secure_mail.open(raw, now=now)
 
+    def change_flags(
+        self,
+        name: str,
+        folder: str,
+        uids: list[int],
+        *,
+        add: tuple[str, ...] = (),
+        remove: tuple[str, ...] = (),
+    ) -> None:
+        """Change flags on the server first, then in the store (the server is the truth)."""
+        account = self._accounts.get(name)
+        if account.local:
+            raise AccountError("changing flags of local messages is not available yet")
+        with self._connect(account) as imap:
+            imap.select(folder)
+            if add:
+                imap.add_flags(uids, add)
+            if remove:
+                imap.remove_flags(uids, remove)
+        current = {s.uid: set(s.flags) for s in map(self._summary_of(name, folder), uids) if s}
+        self.store.set_flags(
+            name,
+            folder,
+            {uid: tuple(sorted((f | set(add)) - set(remove))) for uid, f in current.items()},
+        )
+
+    def move(self, name: str, folder: str, uids: list[int], target: str) -> None:
+        """Move messages on the server; the store follows at the next sync of each folder."""
+        account = self._accounts.get(name)
+        if account.local:
+            raise AccountError("moving local messages is not available yet")
+        with self._connect(account) as imap:
+            imap.select(folder)
+            imap.move(uids, target)
+        self.store.remove_uids(name, folder, uids)
+
+    def delete(self, name: str, folder: str, uids: list[int]) -> None:
+        """Delete messages: to the Trash folder when there is one, for good from Trash."""
+        account = self._accounts.get(name)
+        if account.local:
+            raise AccountError("deleting local messages is not available yet")
+        with self._connect(account) as imap:
+            trash = next((f.name for f in imap.folders() if f.role == "trash"), None)
+            imap.select(folder)
+            if trash is not None and trash != folder:
+                imap.move(uids, trash)
+            else:
+                imap.delete(uids)
+        self.store.remove_uids(name, folder, uids)
+
+    def _summary_of(self, name: str, folder: str) -> Callable[[int], MessageSummary | None]:
+        return lambda uid: self.store.summary(name, folder, uid)
+
     def search(self, name: str, query: str) -> list[MessageSummary]:
         self._accounts.get(name)
         return self.store.search(name, query)
