@@ -197,3 +197,36 @@ def test_a_send_interrupted_by_a_crash_needs_force_when_not_found(
     (forced,) = services.sender.retry("work", force=True)
     assert forced.sent
     assert store.outbox("work") == []
+
+
+def test_a_draft_of_an_encrypted_message_reaches_the_server_encrypted_to_the_sender_only(
+    dovecot: Dovecot, smtp: SmtpServer, pki: StandardPKI, tmp_path: Path
+) -> None:
+    from inbox_app.smime import decrypt_envelope, mime
+    from inbox_app.smime.errors import NoMatchingKeyError
+    from inbox_app.transport import ImapSession
+
+    services = alice_services(tmp_path / "home", pki)
+    server_account(services, dovecot, smtp)
+    with ImapSession.connect(
+        dovecot.host, dovecot.imaps_port, tls="ssl", ca_file=dovecot.ca_file,
+        username=dovecot.user, password=dovecot.password,
+    ) as imap:  # fmt: skip
+        if "Drafts" not in {folder.name for folder in imap.folders()}:
+            imap.create_folder("Drafts")
+    secret = b"Unfinished thoughts about the merger.\r\n"
+    draft = message(to="bob@example.org", subject="Merger", body=secret)
+    draft_id = services.sender.save_draft("work", draft, encrypted=True, now=NOW)
+    assert services.mailbox.store.drafts("work")[0].id == draft_id
+    with ImapSession.connect(
+        dovecot.host, dovecot.imaps_port, tls="ssl", ca_file=dovecot.ca_file,
+        username=dovecot.user, password=dovecot.password,
+    ) as imap:  # fmt: skip
+        imap.select("Drafts", readonly=True)
+        stored = imap.raw(imap.all_uids()[-1])
+    assert secret.strip() not in stored
+    assert b"Merger" not in stored  # the Subject is protected too (RFC 9788)
+    der = mime.parse_entity(stored).decoded_body()
+    assert decrypt_envelope(der, [pki.alice.identity]).content
+    with pytest.raises(NoMatchingKeyError):
+        decrypt_envelope(der, [pki.bob.identity])

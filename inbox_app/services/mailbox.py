@@ -165,13 +165,16 @@ class Mailbox:
                         return True
         return False
 
-    def append_to_role(self, account: Account, role: str, raw: bytes) -> None:
-        """Append a message to the folder with this special-use role, if there is one."""
+    def append_to_role(
+        self, account: Account, role: str, raw: bytes, *, flags: tuple[str, ...] = ("\\Seen",)
+    ) -> bool:
+        """Append a message to the folder with this special-use role; False if none."""
         with self._connect(account) as imap:
             for folder in imap.folders():
                 if folder.role == role:
-                    imap.append(folder.name, raw, flags=["\\Seen"])
-                    return
+                    imap.append(folder.name, raw, flags=list(flags))
+                    return True
+        return False
 
     def _connect(self, account: Account) -> ImapSession:
         server = account.imap

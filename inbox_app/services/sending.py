@@ -103,6 +103,35 @@ class MailSender:
         store.remove_outbox(item_id)
         return SendOutcome(item_id, True, response)
 
+    def save_draft(
+        self,
+        name: str,
+        raw: bytes,
+        *,
+        draft_id: int | None = None,
+        encrypted: bool = False,
+        now: datetime,
+    ) -> int:
+        """Keep a draft: locally at once (the composer calls this as the user types) and,
+        for a server account, in its Drafts folder, encrypted to the sender alone when the
+        message will be encrypted (a draft must not leak what the message will protect).
+
+        Returns the local draft's id.
+        """
+        account = self._accounts.get(name)
+        draft_id = self._mailbox.store.save_draft(name, raw, draft_id)
+        if not account.local:
+            copy = _with_own_header(raw, account, now)
+            if encrypted:
+                own = self._secure_mail.own_encryption_certificate(copy)
+                if own is None:
+                    raise CredentialsError(
+                        f"no encryption certificate for {account.email}: the draft stays local"
+                    )
+                copy = self._secure_mail.encrypt(copy, [own], now=now, options=EncryptOptions())
+            self._mailbox.append_to_role(account, "drafts", copy, flags=("\\Draft", "\\Seen"))
+        return draft_id
+
     def retry(self, name: str, *, force: bool = False) -> list[SendOutcome]:
         """Send again what is waiting in ``name``'s outbox, never anything twice.
 
