@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from pathlib import Path
 
@@ -170,3 +171,41 @@ def test_a_sync_cut_midway_loses_and_duplicates_nothing(
     subjects = [m.subject for m in services.mailbox.messages(name, folder)]
     assert len(subjects) == 1200
     assert len(set(subjects)) == 1200
+
+
+def test_new_mail_is_pushed_with_idle(dovecot: Dovecot, account: tuple[InboxServices, str]) -> None:
+    import threading
+
+    services, name = account
+    services.mailbox.sync(name)
+
+    def deliver_later() -> None:
+        time.sleep(1.0)  # the watcher is in IDLE by then
+        with session(dovecot) as imap:
+            imap.append("INBOX", message(subject="Pushed"))
+
+    sender = threading.Thread(target=deliver_later, daemon=True)
+    sender.start()
+    started = time.monotonic()
+    result = services.mailbox.watch(name, timeout=20)
+    sender.join(timeout=10)
+    assert time.monotonic() - started < 15  # woken by the server, not by the timeout
+    assert result.new >= 1
+    assert any(m.subject == "Pushed" for m in services.mailbox.messages(name))
+
+
+def test_an_unreachable_server_is_retried_then_one_clear_line(tmp_path: Path) -> None:
+    from inbox_app.transport import TransportError
+    from tests.servers import free_port
+
+    services = InboxServices(tmp_path / "home", MemorySecretStore())
+    port = free_port()
+    services.accounts.add_server(
+        "gone", "alice@example.com", imap=f"127.0.0.1:{port}", smtp="127.0.0.1:25",
+        username="alice", password="pw",
+    )  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(TransportError, match=f"127.0.0.1:{port}") as caught:
+        services.mailbox.sync("gone")
+    assert time.monotonic() - started >= 2.5  # it tried again, with backoff
+    assert "\n" not in str(caught.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,11 +24,12 @@ from inbox_app.services.accounts import AccountService
 from inbox_app.services.secure_mail import SecureMail
 from inbox_app.smime import Report
 from inbox_app.store import ROLES, MailStore, MessageSummary
-from inbox_app.transport import ImapSession
+from inbox_app.transport import AuthenticationError, ImapSession, TlsError, TransportError
 from inbox_app.transport import Summary as ImapSummary
 
 Progress = Callable[[str], None]
 _WRITE_BATCH = 5_000
+_BACKOFF = (0.5, 2.0)  # seconds between connection attempts
 _ROLES = {"INBOX": "inbox", "Sent": "sent", "Drafts": "drafts", "Trash": "trash"}
 
 
@@ -176,18 +178,43 @@ class Mailbox:
                     return True
         return False
 
+    def watch(self, name: str, *, folder: str = "INBOX", timeout: float = 300.0) -> SyncResult:
+        """Wait for new mail with IDLE (RFC 2177), then sync: new mail is pushed, not polled.
+
+        Returns after one change (or ``timeout``) with what the sync found; the caller
+        loops (the GUI's background loop does).
+        """
+        account = self._accounts.get(name)
+        if account.local:
+            raise AccountError("a local account has no server to watch")
+        with self._connect(account) as imap:
+            imap.select(folder, readonly=True)
+            imap.idle(timeout)
+        return self.sync(name)
+
     def _connect(self, account: Account) -> ImapSession:
+        """Log in, retrying a failed connection with backoff (never a refused login)."""
         server = account.imap
         if server is None or account.username is None:
             raise AccountError(f"the account {account.name!r} has no IMAP server")
-        return ImapSession.connect(
-            server.host,
-            server.port,
-            tls=server.tls,
-            ca_file=server.ca_file,
-            username=account.username,
-            password=self._accounts.password(account.name),
-        )
+        password = self._accounts.password(account.name)
+        for delay in (*_BACKOFF, None):
+            try:
+                return ImapSession.connect(
+                    server.host,
+                    server.port,
+                    tls=server.tls,
+                    ca_file=server.ca_file,
+                    username=account.username,
+                    password=password,
+                )
+            except (AuthenticationError, TlsError):
+                raise  # retrying cannot fix a password or a certificate
+            except TransportError:
+                if delay is None:
+                    raise
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _sync_imap(self, account: Account, progress: Progress) -> SyncResult:
         """Summaries of every folder; raw bytes come later, on demand (``show``).
