@@ -7,6 +7,7 @@ decrypted text is ever written to disk.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
 import time
@@ -247,24 +248,22 @@ class Mailbox:
                     changed = {u: tuple(sorted(f)) for u, f in changes.flags.items() if u in known}
                     self.store.set_flags(name, folder.name, changed)
                 wanted = sorted(server_uids - known)
-                # Fetched 500 at a time, written 5,000 at a time: each store commit is
-                # durable (fsync), so fewer commits keep a large first sync near the speed
-                # of the FETCH itself.
-                for start in range(0, len(wanted), _WRITE_BATCH):
-                    chunk = wanted[start : start + _WRITE_BATCH]
-                    batch = imap.summaries(chunk, batch=500)
-                    self.store.add_summaries(
-                        _summary(name, folder.name, status.uidvalidity, item) for item in batch
-                    )
-                    # Headers only until the raw bytes are fetched (and never for
-                    # encrypted mail: its outer Subject is "[...]" anyway).
-                    self.store.index_texts(
-                        name,
-                        folder.name,
-                        ((item.uid, f"{item.sender}\n{item.subject}", None) for item in batch),
-                    )
-                    new += len(batch)
-                    progress(f"{name}/{folder.name}: {start + len(chunk)}/{len(wanted)} new")
+                chunks = [wanted[i : i + _WRITE_BATCH] for i in range(0, len(wanted), _WRITE_BATCH)]
+                # Fetched 500 at a time, written 5,000 at a time, and the next chunk is
+                # fetched while this one is written: each store commit is durable (fsync),
+                # and overlapping it with the network keeps a first sync near FETCH speed.
+                with concurrent.futures.ThreadPoolExecutor(1) as fetcher:
+                    pending = fetcher.submit(imap.summaries, chunks[0]) if chunks else None
+                    done = 0
+                    for index in range(len(chunks)):
+                        assert pending is not None  # noqa: S101 (one per chunk, see above)
+                        batch = pending.result()
+                        if index + 1 < len(chunks):
+                            pending = fetcher.submit(imap.summaries, chunks[index + 1])
+                        self._store_summaries(name, folder.name, status.uidvalidity, batch)
+                        new += len(batch)
+                        done += len(chunks[index])
+                        progress(f"{name}/{folder.name}: {done}/{len(wanted)} new")
                 self.store.save_folder(
                     name, folder.name, role=_store_role(folder.role),
                     uidvalidity=status.uidvalidity, uidnext=status.uidnext,
@@ -272,6 +271,16 @@ class Mailbox:
                 )  # fmt: skip
                 progress(f"{name}/{folder.name}: {len(server_uids)} messages")
         return SyncResult(name, len(folders), new, removed)
+
+    def _store_summaries(
+        self, name: str, folder: str, uidvalidity: int, batch: list[ImapSummary]
+    ) -> None:
+        self.store.add_summaries(_summary(name, folder, uidvalidity, item) for item in batch)
+        # Headers only until the raw bytes are fetched (and never for encrypted mail:
+        # its outer Subject is "[...]" anyway).
+        self.store.index_texts(
+            name, folder, ((item.uid, f"{item.sender}\n{item.subject}", None) for item in batch)
+        )
 
     def _sync_local(self, account: Account, progress: Progress) -> SyncResult:
         root = AccountStore(self._home).maildir(account.name)
