@@ -35,6 +35,11 @@ def add_parsers(subparsers: Any) -> None:
     list_.add_argument("--json", action="store_true", help="print a JSON array")
     list_.set_defaults(handler=run_list)
 
+    password = commands.add_parser("password", help="set an account's password")
+    password.add_argument("name", metavar="NAME")
+    password.add_argument("--password-file", metavar="F", help="file whose first line is it")
+    password.set_defaults(handler=run_password)
+
     remove = commands.add_parser("remove", help="forget an account (its cached mail stays)")
     remove.add_argument("name", metavar="NAME")
     remove.set_defaults(handler=run_remove)
@@ -67,6 +72,16 @@ def run_add(args: argparse.Namespace, services: InboxServices) -> int:
             ca_file=ca_file,
         )
     sys.stdout.write(f"added {account.name} <{account.email}>\n")
+    return EXIT_OK
+
+
+def run_password(args: argparse.Namespace, services: InboxServices) -> int:
+    password = inputs.read_password(args.password_file, prompt_for=args.name) or b""
+    try:
+        services.accounts.set_password(args.name, password.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError("the password file is not UTF-8 text") from None
+    sys.stdout.write(f"password set for {args.name}\n")
     return EXIT_OK
 
 

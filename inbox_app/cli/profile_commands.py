@@ -86,7 +86,8 @@ def run_install(args: argparse.Namespace, services: InboxServices) -> int:
         sys.stderr.write(f"inbox-app: {one_line(str(exc))}\n")
         return EXIT_SECURITY
     sys.stdout.write(result.summary() + "\n")
-    for note in result.notes:
+    notes = [*result.notes, *services.apply_profile_accounts(result.profile)]
+    for note in notes:
         sys.stdout.write(f"note: {one_line(note)}\n")
     if args.delete_source:
         try:
@@ -111,4 +112,6 @@ def run_list(args: argparse.Namespace, services: InboxServices) -> int:
 def run_remove(args: argparse.Namespace, services: InboxServices) -> int:
     result = services.profiles.remove(args.identifier, purge=args.purge)
     sys.stdout.write(result.summary() + "\n")
+    for note in services.remove_profile_accounts(args.identifier):
+        sys.stdout.write(f"note: {one_line(note)}\n")
     return EXIT_OK

@@ -86,6 +86,15 @@ class AccountService:
             self._secrets.delete(self._password_name(name))
         return account
 
+    def set_password(self, name: str, password: str) -> None:
+        """Set or change a server account's password (in the OS keyring)."""
+        account = self._store.get(name)
+        if account.local:
+            raise AccountError("a local account has no password")
+        if not password:
+            raise AccountError("the password is empty")
+        self._secrets.set(self._password_name(name), password)
+
     def password(self, name: str) -> str:
         """The account's password from the keyring.
 

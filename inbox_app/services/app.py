@@ -11,10 +11,11 @@ from pathlib import Path
 
 from inbox_app.credentials.contacts import ContactStore
 from inbox_app.credentials.keystore import Keystore
-from inbox_app.credentials.profiles import ProfileRegistry
+from inbox_app.credentials.profiles import InstalledProfile, ProfileRegistry
 from inbox_app.credentials.secrets import OsKeyring, SecretStore
 from inbox_app.services.accounts import AccountService
 from inbox_app.services.mailbox import Mailbox
+from inbox_app.services.profile_accounts import apply_profile_accounts, remove_profile_accounts
 from inbox_app.services.secure_mail import SecureMail
 from inbox_app.services.sending import MailSender
 
@@ -53,6 +54,13 @@ class InboxServices:
     @functools.cached_property
     def profiles(self) -> ProfileRegistry:
         return ProfileRegistry(self.home, self.keystore)
+
+    def apply_profile_accounts(self, profile: InstalledProfile) -> list[str]:
+        """Create or update the mail accounts an installed profile brings."""
+        return apply_profile_accounts(self.accounts, profile)
+
+    def remove_profile_accounts(self, identifier: str) -> list[str]:
+        return remove_profile_accounts(self.accounts, identifier)
 
     @functools.cached_property
     def secure_mail(self) -> SecureMail:
