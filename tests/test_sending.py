@@ -230,3 +230,33 @@ def test_a_draft_of_an_encrypted_message_reaches_the_server_encrypted_to_the_sen
     assert decrypt_envelope(der, [pki.alice.identity]).content
     with pytest.raises(NoMatchingKeyError):
         decrypt_envelope(der, [pki.bob.identity])
+
+
+def test_a_missing_password_fails_the_item_instead_of_leaving_it_sending(
+    pki: StandardPKI, tmp_path: Path
+) -> None:
+    services = alice_services(tmp_path / "home", pki)
+    services.accounts.add_server(
+        "work", "alice@example.com", imap="127.0.0.1:1", smtp="127.0.0.1:1",
+        username="alice", password="pw",
+    )  # fmt: skip
+    services.secrets.values.clear()  # type: ignore[attr-defined]  (the keyring lost it)
+    outcome = services.sender.send("work", message(), now=NOW)
+    assert not outcome.sent
+    assert "no password" in outcome.detail
+    (item,) = services.mailbox.store.outbox("work")
+    assert item.state == "failed"
+
+
+def test_a_sent_message_is_never_resent_because_the_sent_copy_failed(
+    smtp: SmtpServer, pki: StandardPKI, tmp_path: Path
+) -> None:
+    services = alice_services(tmp_path / "home", pki)
+    services.accounts.add_server(
+        "work", "alice@example.com", imap="127.0.0.1:1", smtp=f"{smtp.host}:{smtp.port}",
+        username="test", password="secret", tls="starttls", ca_file=str(smtp.ca_file),
+    )  # fmt: skip
+    outcome = services.sender.send("work", message(), now=NOW)
+    assert outcome.sent
+    assert "not copied to Sent" in outcome.detail
+    assert services.mailbox.store.outbox("work") == []

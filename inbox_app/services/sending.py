@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inbox_app.credentials.errors import CredentialsError
+from inbox_app.errors import InboxError
 from inbox_app.mail.accounts import Account, AccountStore
 from inbox_app.mail.maildir import MaildirFolder
 from inbox_app.services.accounts import AccountService
@@ -95,11 +96,17 @@ class MailSender:
             detail = f"{exc}{note if exc.maybe_delivered else ''}"
             store.mark_failed(item_id, detail, maybe_delivered=exc.maybe_delivered)
             return SendOutcome(item_id, False, detail)
-        except TransportError as exc:
+        except InboxError as exc:
+            # Nothing went out (no password, a refused login, a full disk...): the item
+            # waits, failed, instead of being left "sending" as if we had crashed.
             store.mark_failed(item_id, str(exc))
             return SendOutcome(item_id, False, str(exc))
         store.mark_sent(item_id, response)
-        self._copy_to_sent(account, raw)
+        try:
+            self._copy_to_sent(account, raw)
+        except InboxError as exc:
+            # Sent is sent: a missing copy must not leave the message to be sent again.
+            response = f"{response} (not copied to Sent: {exc})"
         store.remove_outbox(item_id)
         return SendOutcome(item_id, True, response)
 
