@@ -1,5 +1,5 @@
-"""``python -m inbox_app`` does exactly what the ``inbox-app`` console script does."""
+"""``python -m inbox_app`` does exactly what the ``inbox-app`` command does."""
 
-from inbox_app.cli.main import main
+from inbox_app.app import main
 
 raise SystemExit(main())

@@ -22,6 +22,9 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# Qt never needs a screen in tests (without one and without this, Qt aborts the process).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 REPO = Path(__file__).resolve().parent.parent
 INTEROP = Path(os.environ.get("INBOX_INTEROP_DIR", REPO.parent / "shared" / "interop"))
 

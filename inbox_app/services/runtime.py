@@ -1,0 +1,76 @@
+"""The one worker thread that runs every use case for a front end (the GUI).
+
+Habit 2 of STYLE.md: network, crypto and disk work never runs on the GUI thread. Jobs are
+plain callables taking the :class:`InboxServices` of the session; they run one at a time on
+a single worker thread that owns those services, so the SQLite connection, the keyring and
+the caches are only ever touched from that thread (``MailStore`` is not shared between
+threads). Results come back as :class:`concurrent.futures.Future` objects; the GUI's bridge
+turns their completion into signals on the GUI thread.
+
+Jobs that block for long by design (IMAP IDLE) must not take the worker: they run in
+:meth:`Runtime.watch` threads with services of their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+from inbox_app.services.app import InboxServices
+
+T = TypeVar("T")
+Job = Callable[[InboxServices], T]
+
+
+class Runtime:
+    """A single-threaded executor that owns one session's services.
+
+    Args:
+        factory: builds the services; called once, on the worker thread, on first use.
+    """
+
+    def __init__(self, factory: Callable[[], InboxServices]) -> None:
+        self._factory = factory
+        self._services: InboxServices | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-services")
+        self._closed = threading.Event()
+
+    def submit(self, job: Job[T]) -> Future[T]:
+        """Queue ``job``; it runs after every job submitted before it."""
+        return self._executor.submit(self._run, job)
+
+    def _run(self, job: Job[T]) -> T:
+        if self._services is None:
+            self._services = self._factory()
+        return job(self._services)
+
+    def watch(self, job: Job[None], *, name: str = "inbox-watch") -> threading.Thread:
+        """Run a long, blocking ``job`` (IDLE) on a daemon thread with services of its own.
+
+        The job should return regularly (a timeout) and check :meth:`closing`.
+        """
+
+        def loop() -> None:
+            services = self._factory()
+            while not self._closed.is_set():
+                job(services)
+            services.mailbox.store.close()
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def closing(self) -> bool:
+        return self._closed.is_set()
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop taking jobs; with ``wait``, let the queued ones finish first."""
+        self._closed.set()
+        self._executor.submit(self._close_services)
+        self._executor.shutdown(wait=wait, cancel_futures=not wait)
+
+    def _close_services(self) -> None:
+        if self._services is not None and "mailbox" in vars(self._services):
+            self._services.mailbox.store.close()
