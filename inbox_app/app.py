@@ -10,24 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from inbox_app.cli.main import build_parser
 from inbox_app.cli.main import main as cli_main
 
 EXIT_BAD_INPUT = 2
-
-
-@dataclass(frozen=True)
-class GuiOptions:
-    """How the GUI was asked to start."""
-
-    home: str | None = None
-    demo: bool = False
-    self_test: bool = False
-    screenshots: Path | None = None
-    file: Path | None = None
 
 
 def _subcommands() -> set[str]:
@@ -87,13 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if parsed.screenshots is not None and not parsed.demo:
         sys.stderr.write("inbox-app: --screenshots needs --demo\n")
         return EXIT_BAD_INPUT
-    options = GuiOptions(
+    from inbox_app.ui.app import run  # noqa: PLC0415 - Qt loads only for the GUI
+
+    return run(
         home=parsed.home,
         demo=parsed.demo,
         self_test=parsed.self_test,
         screenshots=parsed.screenshots,
         file=parsed.file,
     )
-    from inbox_app.ui.app import run  # noqa: PLC0415 - Qt loads only for the GUI
-
-    return run(options)

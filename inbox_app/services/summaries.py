@@ -1,0 +1,8 @@
+"""The store's value objects that front ends show, re-exported for ``ui/`` and ``cli/``.
+
+Front ends depend on services, not on the store: they take these names from here.
+"""
+
+from inbox_app.store.models import MessageSummary, OutboxItem
+
+__all__ = ["MessageSummary", "OutboxItem"]

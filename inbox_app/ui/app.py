@@ -1,0 +1,154 @@
+"""Starting the GUI: the home (real or demo), the worker, the bridge and the main window.
+
+Also ``--self-test`` (the packaged app's smoke test) and ``--demo --screenshots DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from inbox_app.errors import InboxError
+from inbox_app.paths import resolve_home
+from inbox_app.services.app import InboxServices
+from inbox_app.services.runtime import Runtime
+from inbox_app.services.sessions import demo_session, scratch_session, user_session
+from inbox_app.smime.report import one_line
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _needs_offscreen() -> bool:
+    # Without a display Qt aborts the whole process (exit 134): fall back to offscreen.
+    if sys.platform in ("win32", "darwin"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run(
+    *,
+    home: str | None = None,
+    demo: bool = False,
+    self_test: bool = False,
+    screenshots: Path | None = None,
+    file: Path | None = None,
+) -> int:
+    """Run the GUI until its window closes; returns the process exit code."""
+    if self_test:
+        return run_self_test()
+    if screenshots is not None or _needs_offscreen():
+        if screenshots is None:
+            sys.stderr.write("inbox-app: no display found: running offscreen\n")
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if file is not None and not file.exists():
+        sys.stderr.write(f"inbox-app: {one_line(str(file))}: no such file\n")
+        return EXIT_BAD_INPUT
+
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    from inbox_app.ui.bridge import Bridge  # noqa: PLC0415
+    from inbox_app.ui.main_window import MainWindow  # noqa: PLC0415
+
+    scratch: Path | None = None
+    if demo:
+        # A fresh, isolated home per run: the demo never sees (or changes) real data.
+        scratch = Path(tempfile.mkdtemp(prefix="inbox-demo-"))
+        demo_home = scratch
+
+        def factory() -> InboxServices:
+            return demo_session(demo_home, now=_utc_now())
+    else:
+        user_home = resolve_home(home)
+
+        def factory() -> InboxServices:
+            return user_session(user_home)
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("Inbox")
+    app.setApplicationDisplayName("Inbox")
+    app.setDesktopFileName("inbox-app")
+    runtime = Runtime(factory)
+    bridge = Bridge(runtime)
+    window = MainWindow(bridge)
+    if demo:
+        window.setWindowTitle("Inbox — demo")
+    try:
+        window.show()
+        window.start(sync=True)
+        if file is not None:
+            window.open_path(file)
+        if screenshots is not None:
+            from inbox_app.ui.screenshots import ScreenshotTour  # noqa: PLC0415
+
+            tour = ScreenshotTour(window, screenshots)
+            tour.start()
+            app.exec()
+            return tour.exit_code
+        return int(app.exec())
+    finally:
+        window.close()
+        runtime.close(wait=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_self_test() -> int:
+    """Crypto round trip, the keyring, the store, and a window painted offscreen.
+
+    Prints one line per check; exit 0, or 1 with the first reason.
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from inbox_app.services.selftest import run_self_test as run_checks  # noqa: PLC0415
+
+    result = run_checks(now=_utc_now())
+    for name, seconds in result.checks:
+        sys.stdout.write(f"ok   {name} ({seconds * 1000:.0f} ms)\n")
+    if not result.ok:
+        for failure in result.failures:
+            sys.stderr.write(f"inbox-app: self-test failed: {one_line(failure)}\n")
+        return EXIT_FAILED
+    try:
+        _paint_window()
+    except InboxError as exc:
+        sys.stderr.write(f"inbox-app: self-test failed: {one_line(str(exc))}\n")
+        return EXIT_FAILED
+    sys.stdout.write("ok   window painted offscreen\n")
+    sys.stdout.write("self-test passed\n")
+    return EXIT_OK
+
+
+class WindowCheckError(InboxError, RuntimeError):
+    """The main window could not be created or painted."""
+
+
+def _paint_window() -> None:
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    from inbox_app.ui.bridge import Bridge  # noqa: PLC0415
+    from inbox_app.ui.main_window import MainWindow  # noqa: PLC0415
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="inbox-selftest-") as scratch:
+        home = Path(scratch)
+        runtime = Runtime(lambda: scratch_session(home))
+        try:
+            window = MainWindow(Bridge(runtime))
+            window.show()
+            app.processEvents()
+            image = window.grab().toImage()
+            window.close()
+            if image.isNull() or image.width() < 100 or image.height() < 100:
+                raise WindowCheckError("the main window painted an empty image")
+        finally:
+            runtime.close(wait=True)

@@ -1,0 +1,559 @@
+"""The main window: accounts and folders, the message list, the reader, search, status.
+
+Every action starts a job on the services worker through the :class:`Bridge`; the window
+only reacts to results. Security is drawn by the reader's banner from the engine's report,
+never from message content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QSystemTrayIcon,
+    QToolBar,
+    QTreeView,
+    QWidget,
+)
+
+from inbox_app.services.app import InboxServices
+from inbox_app.services.mailbox import SyncResult
+from inbox_app.services.reading import OpenedMessage, read_raw, read_stored
+from inbox_app.services.summaries import MessageSummary
+from inbox_app.ui.bridge import Bridge
+from inbox_app.ui.errors import ErrorPresenter
+from inbox_app.ui.models.folders import LOCATION_ROLE, AccountRow, FolderTreeModel, read_tree
+from inbox_app.ui.models.messages import (
+    DATE_COLUMN,
+    FROM_COLUMN,
+    SECURITY_COLUMN,
+    SUBJECT_COLUMN,
+    MessageListModel,
+)
+from inbox_app.ui.views.reader import ReaderView
+
+Clock = Callable[[], datetime]
+SYNC_INTERVAL_MS = 5 * 60 * 1000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MainWindow(QMainWindow):
+    """Inbox's main window.
+
+    Signals:
+        message_shown(object): the reader shows an :class:`OpenedMessage` (or None).
+        synced(object): a sync finished (a list of :class:`SyncResult`).
+    """
+
+    message_shown = Signal(object)
+    synced = Signal(object)
+
+    def __init__(
+        self, bridge: Bridge, *, clock: Clock = utc_now, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._clock = clock
+        self._opened: OpenedMessage | None = None
+        self._composers: list[QWidget] = []
+        self._search_results = False
+        self.opened_file_kind: str | None = None  # what the last open_path() routed to
+        self.setWindowTitle("Inbox")
+        self.resize(1200, 760)
+
+        self.folders = FolderTreeModel(self)
+        self.messages = MessageListModel(bridge, self)
+        self.folder_view = QTreeView()
+        self.folder_view.setModel(self.folders)
+        self.folder_view.setHeaderHidden(True)
+        self.folder_view.setAccessibleName("Accounts and folders")
+        self.folder_view.selectionModel().currentChanged.connect(self._folder_changed)
+
+        self.message_view = QTreeView()
+        self.message_view.setModel(self.messages)
+        self.message_view.setRootIsDecorated(False)
+        self.message_view.setUniformRowHeights(True)  # what keeps 100,000 rows smooth
+        self.message_view.setAlternatingRowColors(True)
+        self.message_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.message_view.setAccessibleName("Messages")
+        header = self.message_view.header()
+        header.resizeSection(SECURITY_COLUMN, 70)
+        header.resizeSection(FROM_COLUMN, 220)
+        header.resizeSection(SUBJECT_COLUMN, 380)
+        header.resizeSection(DATE_COLUMN, 130)
+        self.message_view.selectionModel().currentRowChanged.connect(self._message_changed)
+
+        self.reader = ReaderView()
+        self.reader.install_p12_requested.connect(self.install_p12)
+        self.reader.install_profile_requested.connect(self.install_profile)
+        self.reader.link_clicked.connect(self._link_clicked)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.message_view)
+        right.addWidget(self.reader)
+        right.setSizes([300, 460])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(self.folder_view)
+        main.addWidget(right)
+        main.setSizes([230, 970])
+        self.setCentralWidget(main)
+
+        self._build_actions()
+        self._build_status()
+        self.errors = ErrorPresenter(self, self.statusBar())
+        bridge.failed.connect(self.errors.show_error)
+        bridge.crashed.connect(self.errors.show_crash)
+        bridge.progress.connect(self._progress)
+        bridge.busy_changed.connect(self._busy)
+
+        self._tray: QSystemTrayIcon | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(SYNC_INTERVAL_MS)
+        self._timer.timeout.connect(self.sync_all)
+
+    @property
+    def bridge(self) -> Bridge:
+        return self._bridge
+
+    @property
+    def opened(self) -> OpenedMessage | None:
+        """The message the reader shows."""
+        return self._opened
+
+    # ---------------------------------------------------------------- building
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_action = self._action("New message", self.compose, QKeySequence.StandardKey.New)
+        self.reply_action = self._action("Reply", self.reply, "Ctrl+R")
+        self.reply_all_action = self._action(
+            "Reply all", lambda: self.reply(reply_all=True), "Ctrl+Shift+R"
+        )
+        self.delete_action = self._action(
+            "Delete", self.delete_selected, QKeySequence.StandardKey.Delete
+        )
+        self.unread_action = self._action("Mark unread", self.mark_unread, "Ctrl+U")
+        self.sync_action = self._action("Get mail", self.sync_all, QKeySequence.StandardKey.Refresh)
+        self.open_action = self._action(
+            "Open file…", self.open_file_dialog, QKeySequence.StandardKey.Open
+        )
+        self.certificates_action = self._action(
+            "Certificates…", self.show_certificates, "Ctrl+Shift+C"
+        )
+        self.account_action = self._action("Add account…", self.add_account)
+        self.search_action = self._action(
+            "Search", self._focus_search, QKeySequence.StandardKey.Find
+        )
+        self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        for action in (
+            self.reply_action,
+            self.reply_all_action,
+            self.delete_action,
+            self.unread_action,
+        ):
+            action.setEnabled(False)
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setAccessibleName("Main toolbar")
+        for action in (
+            self.sync_action,
+            self.new_action,
+            self.reply_action,
+            self.reply_all_action,
+            self.delete_action,
+            self.certificates_action,
+        ):
+            toolbar.addAction(action)
+        self.search_field = QLineEdit()
+        self.search_field.setPlaceholderText("Search mail (Ctrl+F)")
+        self.search_field.setAccessibleName("Search mail")
+        self.search_field.setClearButtonEnabled(True)
+        self.search_field.setMaximumWidth(320)
+        self.search_field.returnPressed.connect(self._search)
+        self.search_field.textChanged.connect(self._search_cleared)
+        toolbar.addSeparator()
+        toolbar.addWidget(self.search_field)
+        self.addToolBar(toolbar)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.new_action, self.open_action, self.account_action, self.quit_action):
+            file_menu.addAction(action)
+        message_menu = menu.addMenu("&Message")
+        for action in (
+            self.reply_action,
+            self.reply_all_action,
+            self.unread_action,
+            self.delete_action,
+        ):
+            message_menu.addAction(action)
+        tools = menu.addMenu("&Tools")
+        tools.addAction(self.sync_action)
+        tools.addAction(self.certificates_action)
+
+    def _build_status(self) -> None:
+        self.status_label = QLabel("Ready")
+        self.status_label.setAccessibleName("Status")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setAccessibleName("Progress")
+        self.progress_bar.setMaximumWidth(160)
+        self.progress_bar.setRange(0, 0)  # busy: the length of sync work is not known ahead
+        self.progress_bar.hide()
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress_bar)
+
+    # ---------------------------------------------------------------- start
+
+    def start(self, *, sync: bool = True) -> None:
+        """Load the folder tree, select the first inbox, and (optionally) sync."""
+        self.refresh_tree(select_inbox=True)
+        if sync:
+            self.sync_all()
+            self._timer.start()
+
+    def refresh_tree(self, *, select_inbox: bool = False) -> None:
+        self._bridge.run(read_tree, lambda tree: self._tree_arrived(tree, select_inbox))
+
+    def _tree_arrived(self, tree: list[AccountRow], select_inbox: bool) -> None:
+        current = self.messages.location
+        self.folders.set_tree(tree)
+        self.folder_view.expandAll()
+        index = QModelIndex()
+        if current is not None:
+            index = self.folders.folder_index(*current)
+        if not index.isValid() and (select_inbox or current is None):
+            index = self.folders.first_inbox()
+        if index.isValid() and self.folder_view.currentIndex() != index:
+            self.folder_view.setCurrentIndex(index)
+
+    # ---------------------------------------------------------------- folders and messages
+
+    @Slot(QModelIndex, QModelIndex)
+    def _folder_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        location = current.data(LOCATION_ROLE) if current.isValid() else None
+        if location is None:
+            return
+        if self._search_results or self.messages.location != tuple(location):
+            self._search_results = False
+            self.messages.set_folder(*location)
+            self._show(None)
+
+    @Slot(QModelIndex, QModelIndex)
+    def _message_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        summary = self.messages.summary(current.row()) if current.isValid() else None
+        if summary is None:
+            self._show(None)
+            return
+        clock = self._clock
+        account, folder, uid = summary.account, summary.folder, summary.uid
+
+        def job(services: InboxServices) -> OpenedMessage:
+            return read_stored(services, account, folder, uid, now=clock())
+
+        def done(opened: OpenedMessage) -> None:
+            if self.messages.summary(self.message_view.currentIndex().row()) == summary:
+                self._show(opened)
+                flags = (*summary.flags, "\\Seen")
+                self.messages.update_flags(uid, flags)
+
+        self._bridge.run(job, done, self._open_failed)
+
+    def _open_failed(self, error: BaseException) -> None:
+        self._show(None)
+        self.errors.show_error(str(error))
+
+    def _show(self, opened: OpenedMessage | None) -> None:
+        self._opened = opened
+        self.reader.show_message(opened)
+        has = opened is not None and opened.uid is not None
+        for action in (self.reply_action, self.reply_all_action):
+            action.setEnabled(opened is not None)
+        self.delete_action.setEnabled(has)
+        self.unread_action.setEnabled(has)
+        self.message_shown.emit(opened)
+
+    def select_row(self, row: int) -> None:
+        self.message_view.setCurrentIndex(self.messages.index(row, 0))
+
+    def selected_uids(self) -> list[int]:
+        rows = {index.row() for index in self.message_view.selectionModel().selectedRows()}
+        rows.add(self.message_view.currentIndex().row())
+        return sorted({s.uid for r in rows if (s := self.messages.summary(r)) is not None})
+
+    # ---------------------------------------------------------------- actions
+
+    def delete_selected(self) -> None:
+        location = self.messages.location
+        uids = self.selected_uids()
+        if location is None or not uids:
+            return
+        account, folder = location
+
+        def job(services: InboxServices) -> None:
+            services.mailbox.delete(account, folder, uids)
+
+        def done(_: None) -> None:
+            self.messages.remove_uids(set(uids))
+            self.refresh_tree()
+
+        self._bridge.run(job, done)
+
+    def mark_unread(self) -> None:
+        location = self.messages.location
+        uids = self.selected_uids()
+        if location is None or not uids:
+            return
+        account, folder = location
+
+        def job(services: InboxServices) -> None:
+            services.mailbox.change_flags(account, folder, uids, remove=("\\Seen",))
+
+        def done(_: None) -> None:
+            for uid in uids:
+                row = self.messages.row_of(uid)
+                summary = self.messages.summary(row) if row is not None else None
+                if summary is not None:
+                    self.messages.update_flags(
+                        uid, tuple(f for f in summary.flags if f != "\\Seen")
+                    )
+            self.refresh_tree()
+
+        self._bridge.run(job, done)
+
+    def sync_all(self) -> None:
+        """Sync every account; new mail is announced."""
+        progress = self._bridge.report_progress
+
+        def job(services: InboxServices) -> list[SyncResult]:
+            results = []
+            for account in services.accounts.accounts():
+                results.append(services.mailbox.sync(account.name, progress=progress))
+            return results
+
+        self.status_label.setText("Getting mail…")
+        self._bridge.run(job, self._synced, self._sync_failed)
+
+    def _synced(self, results: list[SyncResult]) -> None:
+        new = sum(r.new for r in results)
+        self.status_label.setText(
+            f"Up to date: {new} new message{'s' if new != 1 else ''}" if results else "No accounts"
+        )
+        if new:
+            self.notify_new_mail(new)
+        self.refresh_tree()
+        if not self._search_results and (new or any(r.removed for r in results)):
+            self.messages.reload()
+        self.synced.emit(results)
+
+    def _sync_failed(self, error: BaseException) -> None:
+        self.status_label.setText("Sync failed")
+        self.errors.show_error(str(error))
+        self.refresh_tree()
+
+    def notify_new_mail(self, count: int) -> None:
+        """A desktop notification (through the system tray, where there is one)."""
+        text = f"{count} new message{'s' if count != 1 else ''}"
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(self.windowIcon(), self)
+                self._tray.show()
+            self._tray.showMessage("Inbox", text, QSystemTrayIcon.MessageIcon.Information, 5000)
+        QApplication.alert(self)
+
+    def _search(self) -> None:
+        query = self.search_field.text().strip()
+        location = self.messages.location
+        if not query or location is None:
+            return
+        account = location[0]
+
+        def job(services: InboxServices) -> list[MessageSummary]:
+            return list(services.mailbox.search(account, query))
+
+        def done(rows: list[MessageSummary]) -> None:
+            self._search_results = True
+            self.messages.show_results(rows)
+            self.status_label.setText(f"{len(rows)} found for “{query}”")
+
+        self._bridge.run(job, done)
+
+    def _search_cleared(self, text: str) -> None:
+        if not text and self._search_results:
+            self._search_results = False
+            self.messages.reload()
+
+    def _focus_search(self) -> None:
+        self.search_field.setFocus()
+        self.search_field.selectAll()
+
+    @Slot(str)
+    def _progress(self, message: str) -> None:
+        self.status_label.setText(message)
+
+    @Slot(bool)
+    def _busy(self, busy: bool) -> None:
+        self.progress_bar.setVisible(busy)
+
+    @Slot(QUrl)
+    def _link_clicked(self, url: QUrl) -> None:
+        # Links in mail are never followed silently: the user sees the real address first.
+        answer = QMessageBox.question(
+            self,
+            "Open link?",
+            f"Open this address in your browser?\n\n{url.toString()}",
+        )
+        if answer == QMessageBox.StandardButton.Yes and url.scheme() in ("http", "https", "mailto"):
+            from PySide6.QtGui import QDesktopServices  # noqa: PLC0415
+
+            QDesktopServices.openUrl(url)
+
+    # ---------------------------------------------------------------- other windows
+
+    def current_account(self) -> str | None:
+        location = self.messages.location
+        if location is not None:
+            return location[0]
+        accounts = self.folders.accounts()
+        return accounts[0].name if accounts else None
+
+    def compose(self, composition: object | None = None) -> QWidget | None:
+        from inbox_app.ui.views.composer import ComposerWindow  # noqa: PLC0415
+
+        account = self.current_account()
+        if account is None:
+            self.errors.ask_attention("No account", "Add an account before writing mail.")
+            return None
+        composer = ComposerWindow(self._bridge, account, composition, None, now=self._clock)  # type: ignore[arg-type]
+        composer.sent.connect(self._sent)
+        composer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        composer.destroyed.connect(lambda _=None, c=composer: self._forget(c))
+        self._composers.append(composer)
+        composer.show()
+        return composer
+
+    def _forget(self, composer: QWidget) -> None:
+        if composer in self._composers:
+            self._composers.remove(composer)
+
+    def reply(self, *, reply_all: bool = False) -> QWidget | None:
+        from inbox_app.services.compose import reply_to  # noqa: PLC0415
+
+        opened, account = self._opened, self.current_account()
+        if opened is None or account is None:
+            return None
+        return self.compose(reply_to(opened, account=account, reply_all=reply_all))
+
+    @Slot(str)
+    def _sent(self, outcome: str) -> None:
+        self.status_label.setText(f"Sent: {outcome}")
+        self.sync_all()
+
+    def show_certificates(self) -> QWidget:
+        from inbox_app.ui.dialogs.certificates import CertificateManager  # noqa: PLC0415
+
+        dialog = CertificateManager(self._bridge, self, now=self._clock)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def add_account(self) -> QWidget:
+        from inbox_app.ui.dialogs.account_setup import AccountSetupDialog  # noqa: PLC0415
+
+        dialog = AccountSetupDialog(self._bridge, self)
+        dialog.account_added.connect(lambda _name: self.start(sync=True))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    @Slot(bytes, str)
+    def install_p12(self, data: bytes, filename: str, *, from_mail: bool = True) -> QWidget:
+        from inbox_app.ui.dialogs.install_p12 import InstallP12Dialog  # noqa: PLC0415
+
+        dialog = InstallP12Dialog(
+            self._bridge, data, filename, self, from_mail=from_mail, now=self._clock
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    @Slot(bytes, str)
+    def install_profile(self, data: bytes, filename: str) -> QWidget:
+        from inbox_app.ui.dialogs.install_profile import InstallProfileDialog  # noqa: PLC0415
+
+        dialog = InstallProfileDialog(self._bridge, data, filename, self, now=self._clock)
+        dialog.installed.connect(lambda _result: self.start(sync=True))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def open_file_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open a certificate, profile or message",
+            "",
+            "Certificates, profiles and mail (*.p12 *.pfx *.mobileconfig *.eml);;All files (*)",
+        )
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> None:
+        """Route a file to its flow: .p12/.pfx install, profile install, or the reader."""
+        from inbox_app.services.open_file import classify  # noqa: PLC0415
+
+        clock = self._clock
+
+        def job(services: InboxServices) -> tuple[str, bytes, OpenedMessage | None]:
+            opened_file = classify(path)
+            kind = str(opened_file.kind)
+            if kind == "message":
+                return kind, opened_file.data, read_raw(services, opened_file.data, now=clock())
+            return kind, opened_file.data, None
+
+        def done(result: tuple[str, bytes, OpenedMessage | None]) -> None:
+            kind, data, opened = result
+            self.opened_file_kind = kind
+            if kind == "p12":
+                self.install_p12(data, path.name, from_mail=False)
+            elif kind == "profile":
+                self.install_profile(data, path.name)
+            else:
+                self._show(opened)
+
+        self._bridge.run(job, done, lambda e: self.errors.ask_attention("Cannot open file", str(e)))
+
+    # ---------------------------------------------------------------- closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._timer.stop()
+        for composer in list(self._composers):
+            composer.close()
+        super().closeEvent(event)

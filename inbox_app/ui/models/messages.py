@@ -1,0 +1,245 @@
+"""The message list: a lazy Qt model over one folder of the SQLite store.
+
+Rows arrive a page at a time (keyset paging in the store, so page N costs what page 1
+costs) when the view asks for more (``canFetchMore``/``fetchMore``), and each page is read
+on the services worker, never on the GUI thread. Opening a 100,000-message folder therefore
+costs one page, and so does every step of scrolling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QFont
+
+from inbox_app.services.app import InboxServices
+from inbox_app.services.summaries import MessageSummary
+from inbox_app.ui.bridge import Bridge
+
+PAGE_SIZE = 200
+SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1
+
+_Index = QModelIndex | QPersistentModelIndex
+
+# Column -> header. Security first: it is what this client is about.
+COLUMNS = ("Security", "From", "Subject", "Date")
+SECURITY_COLUMN, FROM_COLUMN, SUBJECT_COLUMN, DATE_COLUMN = range(4)
+
+# Plain words and symbols for the list: the reader's banner gives the verdict; the list
+# only says which layers the message claims (verified when it is opened).
+SECURITY_LABELS = {
+    "signed": "Signed",
+    "encrypted": "Encrypted",
+    "signed+encrypted": "Signed, encrypted",
+    "none": "",
+}
+SECURITY_SYMBOLS = {"signed": "✍", "encrypted": "🔒", "signed+encrypted": "🔒✍", "none": ""}
+
+
+class MessageListModel(QAbstractTableModel):
+    """The summaries of one folder, newest first, loaded page by page.
+
+    Signals:
+        loaded(int): a page arrived; the number of rows now loaded.
+    """
+
+    loaded = Signal(int)
+
+    def __init__(self, bridge: Bridge, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._rows: list[MessageSummary] = []
+        self._account: str | None = None
+        self._folder: str | None = None
+        self._exhausted = True
+        self._loading = False
+        self._generation = 0  # pages for a folder no longer shown are dropped
+
+    # ---------------------------------------------------------------- folder
+
+    @property
+    def location(self) -> tuple[str, str] | None:
+        if self._account is None or self._folder is None:
+            return None
+        return self._account, self._folder
+
+    def set_folder(self, account: str | None, folder: str | None) -> None:
+        """Show another folder (or nothing): the first page is requested at once."""
+        self.beginResetModel()
+        self._generation += 1
+        self._rows = []
+        self._account, self._folder = account, folder
+        self._exhausted = account is None or folder is None
+        self._loading = False
+        self.endResetModel()
+        if not self._exhausted:
+            self._request_page()
+
+    def reload(self) -> None:
+        """Read the folder again from the first page (after a sync or a change)."""
+        self.set_folder(self._account, self._folder)
+
+    def show_results(self, rows: list[MessageSummary]) -> None:
+        """Show search results (already complete: nothing more to fetch)."""
+        self.beginResetModel()
+        self._generation += 1
+        self._rows = list(rows)
+        self._exhausted = True
+        self._loading = False
+        self.endResetModel()
+        self.loaded.emit(len(self._rows))
+
+    def summary(self, row: int) -> MessageSummary | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, uid: int) -> int | None:
+        return next((i for i, s in enumerate(self._rows) if s.uid == uid), None)
+
+    def is_loading(self) -> bool:
+        return self._loading
+
+    def update_flags(self, uid: int, flags: tuple[str, ...]) -> None:
+        """Reflect a flag change made through the services (no reload needed)."""
+        row = self.row_of(uid)
+        if row is None:
+            return
+        old = self._rows[row]
+        self._rows[row] = _with_flags(old, flags)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def remove_uids(self, uids: set[int]) -> None:
+        for row in reversed(range(len(self._rows))):
+            if self._rows[row].uid in uids:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
+
+    # ---------------------------------------------------------------- lazy loading
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted and not self._loading
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self._request_page()
+
+    def _request_page(self) -> None:
+        account, folder = self._account, self._folder
+        if account is None or folder is None:
+            return
+        before = self._rows[-1].sort_key if self._rows else None
+        generation = self._generation
+        self._loading = True
+
+        def job(services: InboxServices) -> list[MessageSummary]:
+            return services.mailbox.store.page(account, folder, limit=PAGE_SIZE, before=before)
+
+        self._bridge.run(
+            job,
+            lambda page: self._page_arrived(generation, page),
+            lambda error: self._page_failed(generation, error),
+        )
+
+    def _page_arrived(self, generation: int, page: list[MessageSummary]) -> None:
+        if generation != self._generation:
+            return
+        self._loading = False
+        if len(page) < PAGE_SIZE:
+            self._exhausted = True
+        if page:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows.extend(page)
+            self.endInsertRows()
+        self.loaded.emit(len(self._rows))
+
+    def _page_failed(self, generation: int, error: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self._loading = False
+        self._exhausted = True
+        self._bridge.failed.emit(str(error))
+
+    # ---------------------------------------------------------------- Qt model API
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(COLUMNS)
+        ):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        summary = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(summary, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == SECURITY_COLUMN:
+                return SECURITY_LABELS[summary.security] or "Not signed or encrypted"
+            return _display(summary, column)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            if column == SECURITY_COLUMN:
+                return SECURITY_LABELS[summary.security] or "Not protected"
+            return _display(summary, column)
+        if role == Qt.ItemDataRole.FontRole and "\\Seen" not in summary.flags:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == SUMMARY_ROLE:
+            return summary
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def _display(summary: MessageSummary, column: int) -> str:
+    if column == SECURITY_COLUMN:
+        return SECURITY_SYMBOLS[summary.security]
+    if column == FROM_COLUMN:
+        return _one_line(summary.from_addr)
+    if column == SUBJECT_COLUMN:
+        return _one_line(summary.subject) or "(no subject)"
+    when = summary.date or summary.internaldate
+    return _format_date(when) if when is not None else ""
+
+
+def _format_date(when: datetime) -> str:
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _one_line(text: str) -> str:
+    # Subjects and names come from the message: no line breaks or controls in a list row.
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+def _with_flags(summary: MessageSummary, flags: tuple[str, ...]) -> MessageSummary:
+    return replace(summary, flags=tuple(sorted(set(flags))))

@@ -1,0 +1,49 @@
+"""The ``inbox-app`` entry point: sub-commands go to the CLI (which never loads Qt), the
+rest to the GUI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from inbox_app.app import wants_cli
+
+
+@pytest.mark.parametrize(
+    ("argv", "cli"),
+    [
+        (["sync"], True),
+        (["--home", "/tmp/x", "account", "list"], True),
+        (["--help"], True),
+        (["--version"], True),
+        ([], False),
+        (["--demo"], False),
+        (["--self-test"], False),
+        (["--home", "sync"], False),  # "sync" is the home directory here
+        (["message.eml"], False),
+        (["--demo", "--screenshots", "shots"], False),
+    ],
+)
+def test_argv_routes_to_cli_or_gui(argv: list[str], cli: bool) -> None:
+    assert wants_cli(argv) is cli
+
+
+def test_the_command_line_never_loads_qt(tmp_path) -> None:
+    code = (
+        "import sys; from inbox_app.app import main; "
+        f"rc = main(['--home', {str(tmp_path)!r}, 'account', 'list']); "
+        "assert 'PySide6' not in sys.modules, 'the CLI loaded Qt'; sys.exit(rc)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_screenshots_need_the_demo(capsys) -> None:
+    from inbox_app.app import main
+
+    assert main(["--screenshots", "x"]) == 2
+    assert "--demo" in capsys.readouterr().err
