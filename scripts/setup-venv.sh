@@ -22,6 +22,18 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
   fi
 fi
+# Qt (the GUI, also offscreen in tests and --self-test) needs these shared libraries and a
+# font; on Debian/Ubuntu install whichever are missing.
+if command -v dpkg >/dev/null && command -v apt-get >/dev/null; then
+  qt_missing=()
+  for pkg in libgl1 libegl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3 fonts-dejavu-core; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || qt_missing+=("$pkg")
+  done
+  if [ ${#qt_missing[@]} -gt 0 ]; then
+    echo "installing: ${qt_missing[*]}"
+    apt_install "${qt_missing[@]}"
+  fi
+fi
 extras=${1:-}
 spec="."
 [ -n "$extras" ] && spec=".[$extras]"

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inbox_app.errors import InboxError
 from inbox_app.paths import resolve_home
@@ -18,6 +20,11 @@ from inbox_app.services.app import InboxServices
 from inbox_app.services.runtime import Runtime
 from inbox_app.services.sessions import demo_session, scratch_session, user_session
 from inbox_app.smime.report import one_line
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from inbox_app.ui.main_window import MainWindow
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -48,12 +55,16 @@ def run(
         return run_self_test()
     if screenshots is not None or _needs_offscreen():
         if screenshots is None:
-            sys.stderr.write("inbox-app: no display found: running offscreen\n")
+            sys.stderr.write(
+                "inbox-app: no display found: running offscreen (Ctrl+C quits; "
+                "--demo --screenshots DIR saves pictures instead)\n"
+            )
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if file is not None and not file.exists():
         sys.stderr.write(f"inbox-app: {one_line(str(file))}: no such file\n")
         return EXIT_BAD_INPUT
 
+    from PySide6.QtCore import QTimer  # noqa: PLC0415
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
     from inbox_app.ui.bridge import Bridge  # noqa: PLC0415
@@ -78,11 +89,20 @@ def run(
     app.setApplicationName("Inbox")
     app.setApplicationDisplayName("Inbox")
     app.setDesktopFileName("inbox-app")
+    # Ctrl+C in the terminal quits; Qt's loop runs no Python code by itself, so a timer
+    # lets the interpreter see the signal.
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
     runtime = Runtime(factory)
     bridge = Bridge(runtime)
     window = MainWindow(bridge)
     if demo:
         window.setWindowTitle("Inbox — demo")
+    bench = os.environ.get(BENCH_ENV)
+    if bench:
+        _exit_for_benchmark(app, window, bench)
     try:
         window.show()
         window.start(sync=True)
@@ -101,6 +121,27 @@ def run(
         runtime.close(wait=True)
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+# bench/bench_gui.py sets this to "first-paint" (quit once the main window has painted) or
+# "ready" (quit once the first page of messages has painted): whole-process start-up times.
+BENCH_ENV = "INBOX_BENCH_EXIT"
+
+
+def _exit_for_benchmark(app: QApplication, window: MainWindow, mode: str) -> None:
+    from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: PLC0415
+
+    class _Painted(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and (
+                mode == "first-paint" or window.messages.rowCount() > 0
+            ):
+                QTimer.singleShot(0, app.quit)
+            return False
+
+    painted = _Painted(window)
+    window.installEventFilter(painted)
+    window.message_view.viewport().installEventFilter(painted)
 
 
 def run_self_test() -> int:
