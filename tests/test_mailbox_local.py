@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 from inbox_app.cli.main import main
 from inbox_app.credentials.secrets import MemorySecretStore
 from inbox_app.mail.accounts import AccountStore
+from inbox_app.mail.errors import AccountError
 from inbox_app.mail.maildir import MaildirFolder
 from inbox_app.mail.summary import root_security, summarize
 from inbox_app.services.app import InboxServices
+from inbox_app.services.mailbox import FolderView
 from inbox_app.smime import encrypt_message, sign_message
 from tests.pki import NOW, StandardPKI, message
 
@@ -117,3 +120,159 @@ def test_summary_survives_garbage_headers() -> None:
     summary = summarize(b"From: =?x-unknown?q?bad?= \r\nDate: not a date\r\n\r\nbody")
     assert summary.date is None
     assert summary.security == "none"
+
+
+# ---------------------------------------------------------------- flags, moves, deletes
+
+
+def files(services: InboxServices, folder: str = "INBOX") -> list[str]:
+    """The message files of a local folder as ``sub/name``, sorted."""
+    root = AccountStore(services.home).maildir("local")
+    base = root if folder == "INBOX" else root / f".{folder}"
+    return sorted(
+        f"{p.parent.name}/{p.name}" for sub in ("new", "cur") for p in (base / sub).iterdir()
+    )
+
+
+def unchanged_by_sync(services: InboxServices) -> None:
+    """The store already matches the Maildir: a sync finds nothing to do."""
+    before = {f: services.mailbox.messages("local", f) for f in ("INBOX", "Sent", "Trash")}
+    result = services.mailbox.sync("local")
+    assert (result.new, result.removed) == (0, 0)
+    assert {f: services.mailbox.messages("local", f) for f in before} == before
+
+
+def test_flags_go_into_the_file_names_and_the_store(services: InboxServices) -> None:
+    first = deliver(services, message(subject="One"))
+    deliver(services, message(subject="Two"))
+    services.mailbox.sync("local")
+    services.mailbox.change_flags("local", "INBOX", [1], add=("\\Seen", "\\Flagged"))
+    # Out of new/ into cur/, letters in ASCII order (the Maildir specification).
+    assert f"cur/{first.name}:2,FS" in files(services)
+    assert services.mailbox.store.summary("local", "INBOX", 1).flags == ("\\Flagged", "\\Seen")  # type: ignore[union-attr]
+    unchanged_by_sync(services)
+    services.mailbox.change_flags(
+        "local", "INBOX", [1, 2], add=("\\answered", "$Forwarded", "\\Draft"), remove=("\\Seen",)
+    )
+    assert f"cur/{first.name}:2,DFPR" in files(services)
+    flags = {m.uid: m.flags for m in services.mailbox.messages("local")}
+    assert flags == {
+        1: ("$Forwarded", "\\Answered", "\\Draft", "\\Flagged"),
+        2: ("$Forwarded", "\\Answered", "\\Draft"),
+    }
+    unchanged_by_sync(services)
+    services.mailbox.change_flags("local", "INBOX", [2], add=("\\Deleted",), remove=("\\Draft",))
+    assert services.mailbox.store.summary("local", "INBOX", 2).flags == (  # type: ignore[union-attr]
+        "$Forwarded", "\\Answered", "\\Deleted",
+    )  # fmt: skip
+    unchanged_by_sync(services)
+
+
+def test_other_programs_letters_are_kept_and_unknown_flags_refused(
+    services: InboxServices,
+) -> None:
+    path = deliver(services, message(subject="Keyworded"))
+    cur = path.parent.parent / "cur" / f"{path.name}:2,Sa"  # "a": a Dovecot keyword letter
+    path.rename(cur)
+    services.mailbox.sync("local")
+    services.mailbox.change_flags("local", "INBOX", [1], add=("\\Flagged",))
+    assert files(services) == [f"cur/{path.name}:2,FSa"]
+    with pytest.raises(AccountError, match="cannot keep the flag"):
+        services.mailbox.change_flags("local", "INBOX", [1], add=("$Junk",))
+    assert files(services) == [f"cur/{path.name}:2,FSa"]
+    # A UID that is gone is skipped, not an error.
+    services.mailbox.change_flags("local", "INBOX", [99], add=("\\Seen",))
+    with pytest.raises(AccountError, match="no folder 'Nowhere'"):
+        services.mailbox.change_flags("local", "Nowhere", [1], add=("\\Seen",))
+
+
+def test_move_between_local_folders(services: InboxServices) -> None:
+    deliver(services, message(body=b"quince jam\r\n", subject="Keep"))
+    deliver(services, message(body=b"moved plum\r\n", subject="Move me"))
+    deliver(services, message(subject="Already there"), folder="Sent")
+    services.mailbox.sync("local")
+    services.mailbox.change_flags("local", "INBOX", [2], add=("\\Seen",))
+    services.mailbox.move("local", "INBOX", [2], "Sent")
+    assert [m.subject for m in services.mailbox.messages("local")] == ["Keep"]
+    sent = {m.subject: m for m in services.mailbox.messages("local", "Sent")}
+    assert set(sent) == {"Move me", "Already there"}
+    moved = sent["Move me"]
+    assert moved.uid == 2  # the next UID of Sent
+    assert moved.flags == ("\\Seen",)
+    assert [(m.folder, m.uid) for m in services.mailbox.search("local", "plum")] == [("Sent", 2)]
+    assert services.mailbox.store.raw("local", "Sent", 2) is not None
+    assert len(files(services)) == 1
+    unchanged_by_sync(services)
+    # Moving back gives a new UID (UIDs never go back), nothing is duplicated.
+    services.mailbox.move("local", "Sent", [2], "INBOX")
+    assert sorted((m.uid, m.subject) for m in services.mailbox.messages("local")) == [
+        (1, "Keep"), (3, "Move me"),
+    ]  # fmt: skip
+    unchanged_by_sync(services)
+    with pytest.raises(AccountError, match="no folder"):
+        services.mailbox.move("local", "INBOX", [1], "Nowhere")
+    services.mailbox.move("local", "INBOX", [1], "INBOX")  # to itself: nothing happens
+    assert len(services.mailbox.messages("local")) == 2
+
+
+def test_delete_goes_to_trash_then_for_good(services: InboxServices) -> None:
+    deliver(services, message(body=b"gone fig\r\n", subject="Delete me"))
+    deliver(services, message(subject="Stay"))
+    services.mailbox.sync("local")
+    services.mailbox.delete("local", "INBOX", [1])
+    assert [m.subject for m in services.mailbox.messages("local")] == ["Stay"]
+    (trashed,) = services.mailbox.messages("local", "Trash")
+    assert trashed.subject == "Delete me"
+    assert len(files(services, "Trash")) == 1
+    unchanged_by_sync(services)
+    services.mailbox.delete("local", "Trash", [trashed.uid])
+    assert services.mailbox.messages("local", "Trash") == []
+    assert files(services, "Trash") == []
+    assert services.mailbox.search("local", "fig") == []
+    unchanged_by_sync(services)
+
+
+def test_without_a_trash_folder_delete_is_for_good(services: InboxServices) -> None:
+    import shutil
+
+    shutil.rmtree(AccountStore(services.home).maildir("local") / ".Trash")
+    deliver(services, message(subject="Delete me"))
+    services.mailbox.sync("local")
+    services.mailbox.delete("local", "INBOX", [1])
+    assert services.mailbox.messages("local") == []
+    assert files(services) == []
+
+
+# ---------------------------------------------------------------- what the GUI reads
+
+
+def test_folders_count_total_and_unread(services: InboxServices) -> None:
+    for n in range(5):
+        deliver(services, message(subject=f"M{n}"))
+    deliver(services, message(subject="Sent one"), folder="Sent")
+    services.mailbox.sync("local")
+    services.mailbox.change_flags("local", "INBOX", [1, 2], add=("\\Seen",))
+    services.mailbox.change_flags("local", "Sent", [1], add=("\\Seen",))
+    views = {view.name: view for view in services.mailbox.folders("local")}
+    assert views["INBOX"] == FolderView("local", "INBOX", "inbox", 5, 3)
+    assert views["Sent"] == FolderView("local", "Sent", "sent", 1, 0)
+    assert views["Trash"] == FolderView("local", "Trash", "trash", 0, 0)
+    assert views["Drafts"].role == "drafts"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        views["INBOX"].unread = 0  # type: ignore[misc]
+    with pytest.raises(AccountError):
+        services.mailbox.folders("nobody")
+
+
+def test_page_is_keyset_paging(services: InboxServices) -> None:
+    for n in range(7):
+        deliver(services, message(subject=f"M{n}"))
+    services.mailbox.sync("local")
+    seen = []
+    before = None
+    while page := services.mailbox.page("local", "INBOX", limit=3, before=before):
+        seen.extend(page)
+        before = page[-1].sort_key
+    assert seen == services.mailbox.messages("local")
+    assert len(seen) == 7
+    assert services.mailbox.page("local", "Nowhere", limit=3) == []

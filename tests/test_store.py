@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from inbox_app.errors import InboxError
 from inbox_app.store import (
     STORE_FILE,
+    FolderView,
     MailStore,
     MessageSummary,
     StoreError,
@@ -205,6 +206,40 @@ def test_upgrade_from_v1_keeps_everything(home: Path) -> None:
         # The upgraded file takes new data like a new one.
         store.add_summaries([message(5, date=T0 + timedelta(days=1))])
         assert store.page(ACCOUNT, "INBOX", limit=1)[0].uid == 5
+
+
+def test_migrations_1_to_3_still_build_the_v3_fixture_schema(tmp_path: Path) -> None:
+    fresh = tmp_path / "v3.sqlite3"
+    with contextlib.closing(sqlite3.connect(fresh, isolation_level=None)) as conn:
+        schema.migrate(conn, fresh, target=3)
+        assert schema.version(conn) == 3
+    assert _schema_sql(fresh) == _schema_sql(FIXTURES / "store-v3.sqlite3")
+
+
+def test_upgrade_from_v3_keeps_everything_and_counts_unread(home: Path) -> None:
+    home.mkdir()
+    shutil.copyfile(FIXTURES / "store-v3.sqlite3", home / STORE_FILE)
+    assert scalar(home / STORE_FILE, "PRAGMA user_version") == 3
+
+    with MailStore(home) as store:
+        assert scalar(home / STORE_FILE, "PRAGMA user_version") == schema.VERSION
+        # Migration 4 indexed the messages already there: unread means no \Seen flag
+        # (a flag that merely contains the word does not count).
+        assert store.folder_views(ACCOUNT) == [
+            FolderView(ACCOUNT, "Empty", None, 0, 0),
+            FolderView(ACCOUNT, "INBOX", "inbox", 5, 3),
+            FolderView(ACCOUNT, "Sent", "sent", 1, 0),
+        ]
+        assert [m.uid for m in store.page(ACCOUNT, "INBOX")] == [2, 5, 4, 3, 1]
+        assert [m.uid for m in store.search(ACCOUNT, "splendid")] == [1]
+        [item] = store.outbox()
+        assert (item.state, item.maybe_delivered) == ("failed", True)
+        # The counts follow flag changes, new messages and removals.
+        store.set_flags(ACCOUNT, "INBOX", {2: ("\\Seen",), 1: ()})
+        store.add_summaries([message(9, flags=("\\Flagged",))])
+        store.remove_uids(ACCOUNT, "INBOX", [5])
+        inbox = [v for v in store.folder_views(ACCOUNT) if v.name == "INBOX"]
+        assert inbox == [FolderView(ACCOUNT, "INBOX", "inbox", 5, 3)]
 
 
 def test_a_newer_store_is_refused(home: Path) -> None:
@@ -392,6 +427,34 @@ def test_pages_of_a_100000_message_folder_use_the_index(store: MailStore) -> Non
     assert middle is not None
     after = store.page(ACCOUNT, "INBOX", limit=4, before=middle.sort_key)
     assert [m.uid for m in after] == [49_999, 49_998, 49_997, 49_996]
+
+
+def test_folder_views_count_with_one_indexed_query(store: MailStore) -> None:
+    n = 100_000
+    store.save_folder(ACCOUNT, "Sent", role="sent", uidvalidity=3, uidnext=1, highestmodseq=None)
+    store.save_folder(OTHER, "INBOX", role="inbox", uidvalidity=1, uidnext=1, highestmodseq=None)
+    store.add_summaries(
+        message(uid, flags=("\\Seen",) if uid % 10 else ("\\Flagged",)) for uid in range(1, n + 1)
+    )
+    store.add_summaries([message(1, folder="Sent", uidvalidity=3, flags=("\\Seen",))])
+    store.add_summaries([message(1, account=OTHER, uidvalidity=1)])
+    assert store.folder_views(ACCOUNT) == [
+        FolderView(ACCOUNT, "INBOX", "inbox", n, n // 10),
+        FolderView(ACCOUNT, "Sent", "sent", 1, 0),
+    ]
+    assert store.folder_views("nobody@example.com") == []
+    with peek(store.path) as conn:
+        plan = [
+            row[3]
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN " + mailstore_module._FOLDER_VIEWS, (ACCOUNT,)
+            )
+        ]
+    searches = [step for step in plan if step.startswith(("SEARCH", "SCAN"))]
+    assert len(searches) == 3, plan
+    assert "USING COVERING INDEX messages_page" in searches[1], plan
+    assert "USING INDEX messages_unseen" in searches[2], plan
+    assert not any("SCAN" in step or "TEMP B-TREE" in step for step in plan), plan
 
 
 # ---------------------------------------------------------------- search

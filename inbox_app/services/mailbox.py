@@ -24,7 +24,7 @@ from inbox_app.mail.summary import plain_text, summarize
 from inbox_app.services.accounts import AccountService
 from inbox_app.services.secure_mail import SecureMail
 from inbox_app.smime import Report
-from inbox_app.store import ROLES, MailStore, MessageSummary
+from inbox_app.store import ROLES, FolderView, MailStore, MessageSummary
 from inbox_app.transport import AuthenticationError, ImapSession, TlsError, TransportError
 from inbox_app.transport import Summary as ImapSummary
 
@@ -70,6 +70,33 @@ class Mailbox:
             return self._sync_local(account, report)
         return self._sync_imap(account, report)
 
+    def folders(self, name: str) -> list[FolderView]:
+        """The account's folders as last synced, by name, with total and unread counts.
+
+        Read from the store only (no network): one query, cheap for large folders.
+
+        Raises:
+            AccountError: no such account.
+        """
+        self._accounts.get(name)
+        return self.store.folder_views(name)
+
+    def page(
+        self,
+        name: str,
+        folder: str,
+        *,
+        limit: int,
+        before: tuple[datetime, int] | None = None,
+    ) -> list[MessageSummary]:
+        """Up to ``limit`` summaries of a folder, newest first, after the cursor ``before``.
+
+        Keyset paging: pass the last summary's ``sort_key`` as ``before`` for the next
+        page; every page costs the same, whatever the folder's size. An unknown account
+        or folder has no messages.
+        """
+        return self.store.page(name, folder, limit=limit, before=before)
+
     def messages(self, name: str, folder: str = "INBOX") -> list[MessageSummary]:
         """Every message of a folder, newest first, read page by page."""
         self._accounts.get(name)
@@ -110,10 +137,18 @@ class Mailbox:
         add: tuple[str, ...] = (),
         remove: tuple[str, ...] = (),
     ) -> None:
-        """Change flags on the server first, then in the store (the server is the truth)."""
+        """Change flags where the mail lives first (the server, or the Maildir's file
+        names), then in the store.
+
+        Raises:
+            AccountError: a local folder that does not exist, or a flag a local folder
+                cannot keep (Maildir has letters for six flags only).
+        """
         account = self._accounts.get(name)
         if account.local:
-            raise AccountError("changing flags of local messages is not available yet")
+            maildir = MaildirFolder(self._local_path(account, folder))
+            self.store.set_flags(name, folder, maildir.change_flags(uids, add=add, remove=remove))
+            return
         with self._connect(account) as imap:
             imap.select(folder)
             if add:
@@ -128,10 +163,18 @@ class Mailbox:
         )
 
     def move(self, name: str, folder: str, uids: list[int], target: str) -> None:
-        """Move messages on the server; the store follows at the next sync of each folder."""
+        """Move messages to another folder of the account.
+
+        On a server the store forgets them here and learns their new UIDs at the next
+        sync of ``target``; a local account's store takes both folders' changes at once.
+
+        Raises:
+            AccountError: a local folder that does not exist.
+        """
         account = self._accounts.get(name)
         if account.local:
-            raise AccountError("moving local messages is not available yet")
+            self._move_local(account, folder, uids, target)
+            return
         with self._connect(account) as imap:
             imap.select(folder)
             imap.move(uids, target)
@@ -141,7 +184,13 @@ class Mailbox:
         """Delete messages: to the Trash folder when there is one, for good from Trash."""
         account = self._accounts.get(name)
         if account.local:
-            raise AccountError("deleting local messages is not available yet")
+            trash = self._local_trash(account)
+            if trash is not None and trash != folder:
+                self._move_local(account, folder, uids, trash)
+            else:
+                removed = MaildirFolder(self._local_path(account, folder)).remove(uids)
+                self.store.remove_uids(name, folder, removed)
+            return
         with self._connect(account) as imap:
             trash = next((f.name for f in imap.folders() if f.role == "trash"), None)
             imap.select(folder)
@@ -150,6 +199,27 @@ class Mailbox:
             else:
                 imap.delete(uids)
         self.store.remove_uids(name, folder, uids)
+
+    def _move_local(self, account: Account, folder: str, uids: list[int], target: str) -> None:
+        source = MaildirFolder(self._local_path(account, folder))
+        destination = self._local_path(account, target)
+        moved = source.move(uids, MaildirFolder(destination))
+        self.store.remove_uids(account.name, folder, moved)
+        # The moved files are new arrivals there: the folder's scan adds them (summary,
+        # raw bytes, search text) under the UIDs the move gave them.
+        self._sync_local_folder(account.name, target, destination)
+
+    def _local_path(self, account: Account, folder: str) -> Path:
+        """The Maildir directory of a local folder (INBOX is the root, others ``.Name``)."""
+        root = AccountStore(self._home).maildir(account.name)
+        for name, path in _local_folders(root):
+            if name == folder:
+                return path
+        raise AccountError(f"no folder {folder!r} in {account.name}")
+
+    def _local_trash(self, account: Account) -> str | None:
+        root = AccountStore(self._home).maildir(account.name)
+        return next((name for name, _ in _local_folders(root) if _ROLES.get(name) == "trash"), None)
 
     def _summary_of(self, name: str, folder: str) -> Callable[[int], MessageSummary | None]:
         return lambda uid: self.store.summary(name, folder, uid)
@@ -285,40 +355,49 @@ class Mailbox:
     def _sync_local(self, account: Account, progress: Progress) -> SyncResult:
         root = AccountStore(self._home).maildir(account.name)
         new = removed = 0
-        folders = 0
-        for folder, path in _local_folders(root):
-            folders += 1
+        folders = _local_folders(root)
+        for folder, path in folders:
             progress(f"{account.name}/{folder}: scanning")
-            uidvalidity, messages = MaildirFolder(path).messages()
-            self.store.save_folder(
-                account.name, folder, role=_ROLES.get(folder), uidvalidity=uidvalidity,
-                uidnext=max((m.uid for m in messages), default=0) + 1, highestmodseq=None,
+            added, gone, count = self._sync_local_folder(account.name, folder, path)
+            new += added
+            removed += gone
+            progress(f"{account.name}/{folder}: {count} messages")
+        return SyncResult(account.name, len(folders), new, removed)
+
+    def _sync_local_folder(self, name: str, folder: str, path: Path) -> tuple[int, int, int]:
+        """Bring one local folder's store rows in step with its Maildir: (new, removed, all)."""
+        uidvalidity, messages = MaildirFolder(path).messages()
+        self.store.save_folder(
+            name, folder, role=_ROLES.get(folder), uidvalidity=uidvalidity,
+            uidnext=max((m.uid for m in messages), default=0) + 1, highestmodseq=None,
+        )  # fmt: skip
+        known = set(self.store.uids(name, folder))
+        present = {message.uid for message in messages}
+        gone = known - present
+        if gone:
+            self.store.remove_uids(name, folder, gone)
+        self.store.set_flags(
+            name,
+            folder,
+            {message.uid: message.flags for message in messages if message.uid in known},
+        )
+        new = 0
+        for message in messages:
+            if message.uid in known:
+                continue
+            raw = message.path.read_bytes()
+            self._add(
+                MessageSummary(
+                    account=name, folder=folder, uid=message.uid,
+                    uidvalidity=uidvalidity, flags=message.flags,
+                    internaldate=datetime.fromtimestamp(message.internaldate, UTC),
+                    size=len(raw), from_addr="", subject="", date=None, message_id=None,
+                    security="none",
+                ),
+                raw,
             )  # fmt: skip
-            known = set(self.store.uids(account.name, folder))
-            present = {message.uid for message in messages}
-            gone = known - present
-            if gone:
-                self.store.remove_uids(account.name, folder, gone)
-                removed += len(gone)
-            flags = {message.uid: message.flags for message in messages if message.uid in known}
-            self.store.set_flags(account.name, folder, flags)
-            for message in messages:
-                if message.uid in known:
-                    continue
-                raw = message.path.read_bytes()
-                self._add(
-                    MessageSummary(
-                        account=account.name, folder=folder, uid=message.uid,
-                        uidvalidity=uidvalidity, flags=message.flags,
-                        internaldate=datetime.fromtimestamp(message.internaldate, UTC),
-                        size=len(raw), from_addr="", subject="", date=None, message_id=None,
-                        security="none",
-                    ),
-                    raw,
-                )  # fmt: skip
-                new += 1
-            progress(f"{account.name}/{folder}: {len(messages)} messages")
-        return SyncResult(account.name, folders, new, removed)
+            new += 1
+        return new, len(gone), len(messages)
 
     def _add(self, placeholder: MessageSummary, raw: bytes) -> None:
         """Store a message: its summary (from its own header), raw bytes and search text."""

@@ -12,6 +12,7 @@ from inbox_app.store.models import (
     SECURITY,
     Draft,
     FolderState,
+    FolderView,
     MessageSummary,
     OutboxItem,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "STORE_FILE",
     "Draft",
     "FolderState",
+    "FolderView",
     "MailStore",
     "MessageSummary",
     "OutboxItem",

@@ -30,6 +30,7 @@ from inbox_app.store._sqlite import BUSY_TIMEOUT, boundary, connect, transaction
 from inbox_app.store.models import (
     Draft,
     FolderState,
+    FolderView,
     MessageSummary,
     OutboxItem,
     flags_text,
@@ -68,6 +69,18 @@ _PAGE_AFTER = """
            date, message_id, security
     FROM messages WHERE account = ? AND folder = ? AND (sort_date, uid) < (?, ?)
     ORDER BY sort_date DESC, uid DESC LIMIT ?
+"""
+# Each count is one index range: the total over messages_page, the unread over the partial
+# index messages_unseen, whose WHERE expression the second count repeats word for word
+# (SQLite uses a partial index only for a query that states its condition).
+_FOLDER_VIEWS = """
+    SELECT f.account, f.name, f.role,
+           (SELECT count(*) FROM messages AS m
+            WHERE m.account = f.account AND m.folder = f.name),
+           (SELECT count(*) FROM messages AS m
+            WHERE m.account = f.account AND m.folder = f.name
+              AND instr(' ' || flags || ' ', ' \\Seen ') = 0)
+    FROM folders AS f WHERE f.account = ? ORDER BY f.name
 """
 _SEARCH = """
     SELECT m.account, m.folder, m.uid, m.uidvalidity, m.flags, m.internaldate, m.size,
@@ -198,6 +211,16 @@ class MailStore:
             (account,),
         ).fetchall()
         return [FolderState(*row) for row in rows]
+
+    @boundary
+    def folder_views(self, account: str) -> list[FolderView]:
+        """The account's folders with their total and unread counts, by name.
+
+        One query; each count is an index range, so a 100,000-message folder costs a
+        range scan of its index entries, never a read of its rows.
+        """
+        rows = self._conn.execute(_FOLDER_VIEWS, (account,)).fetchall()
+        return [FolderView(*row) for row in rows]
 
     @boundary
     def reset_folder(self, account: str, name: str, *, uidvalidity: int) -> None:

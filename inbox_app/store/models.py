@@ -31,6 +31,20 @@ class FolderState:
 
 
 @dataclass(frozen=True)
+class FolderView:
+    """A folder as the folder list shows it: its role and message counts.
+
+    ``unread`` counts the messages without the ``\\Seen`` flag.
+    """
+
+    account: str
+    name: str
+    role: str | None
+    total: int
+    unread: int
+
+
+@dataclass(frozen=True)
 class MessageSummary:
     """A message as a folder list shows it, without its body.
 

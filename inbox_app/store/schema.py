@@ -130,7 +130,17 @@ _V2 = (
 # whole message went out): such an item is never resent without asking.
 _V3 = ("ALTER TABLE outbox ADD COLUMN maybe_delivered INTEGER NOT NULL DEFAULT 0",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# 4: the folder list's unread counts. Flags are a sorted, space-separated text, so "not
+# seen" is an expression; a partial index over exactly that expression holds the unread
+# messages only: counting a folder's unread mail is one range of it (the total is one
+# range of messages_page), however large the folder. A query must spell the expression
+# exactly as here for SQLite to use the index (MailStore's _FOLDER_VIEWS does).
+_V4 = (
+    "CREATE INDEX messages_unseen ON messages (account, folder) "
+    "WHERE instr(' ' || flags || ' ', ' \\Seen ') = 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 VERSION = len(MIGRATIONS)
 
 
