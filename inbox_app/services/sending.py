@@ -48,9 +48,21 @@ class MailSender:
         self._mailbox = mailbox
 
     def send(
-        self, name: str, raw: bytes, *, sign: bool = False, encrypt: bool = False, now: datetime
+        self,
+        name: str,
+        raw: bytes,
+        *,
+        sign: bool = False,
+        encrypt: bool = False,
+        now: datetime,
+        apply_defaults: bool = True,
     ) -> SendOutcome:
         """Prepare ``raw`` for ``name``'s account and send it through the outbox.
+
+        With ``apply_defaults`` the account's defaults add to ``sign``/``encrypt`` (the
+        command line's flags); without, they are taken as chosen (the composer's toggles,
+        which started from the defaults), except that encryption the account's policy
+        requires is never dropped.
 
         Raises:
             AccountError: unknown account.
@@ -60,8 +72,11 @@ class MailSender:
         """
         account = self._accounts.get(name)
         prepared = _with_own_header(raw, account, now)
-        sign = sign or account.sign_by_default
-        encrypt = encrypt or account.encrypt_by_default
+        if apply_defaults:
+            sign = sign or account.sign_by_default
+            encrypt = encrypt or account.encrypt_by_default
+        elif account.encrypt_by_default and not account.encryption_switch_allowed:
+            encrypt = True
         sender, recipients = envelope(prepared)
         if encrypt:
             prepared = self._encrypt(prepared, recipients, sign=sign, now=now)

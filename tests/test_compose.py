@@ -1,0 +1,451 @@
+"""Composing: the message built, replies, recipients' certificates, policy, send and drafts."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inbox_app.credentials.keystore import NewIdentity
+from inbox_app.credentials.secrets import MemorySecretStore
+from inbox_app.services.app import InboxServices
+from inbox_app.services.compose import (
+    AttachedFile,
+    ComposeError,
+    Composition,
+    RecipientState,
+    SecurityPolicy,
+    attachment_from_file,
+    blocking_reason,
+    build_message,
+    html_to_text,
+    policy,
+    recipient_states,
+    recipient_statuses,
+    reply_to,
+    save_draft,
+    send,
+    split_addresses,
+)
+from inbox_app.services.reading import Attachment, AttachmentKind, MessageHeaders, OpenedMessage
+from inbox_app.smime import Report
+from inbox_app.smime import sign_message as smime_sign
+from inbox_app.smime.report import EncryptionStatus, SignatureStatus
+from tests.pki import NOW, StandardPKI, make_leaf, message
+
+DAY = timedelta(days=1)
+ALICE = "alice@example.com"
+BOB = "bob@example.org"
+
+
+def parse(raw: bytes) -> EmailMessage:
+    parsed = BytesParser(policy=email_policy.default).parsebytes(raw)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+@pytest.fixture
+def services(tmp_path: Path, pki: StandardPKI) -> InboxServices:
+    """Alice's home: her identity, the test root as anchor, Bob as a contact, a local account."""
+    home = tmp_path / "home"
+    services = InboxServices(home, MemorySecretStore())
+    services.keystore.install(
+        [NewIdentity(pki.alice.identity, frozenset({"sign", "encrypt"}), "test")]
+    )
+    anchors = home / "anchors"
+    anchors.mkdir(mode=0o700)
+    (anchors / "root.pem").write_bytes(pki.root.pem())
+    services.contacts.import_file(pki.bob.pem() + pki.intermediate.pem(), now=NOW)
+    services.accounts.add_local("local", ALICE)
+    return services
+
+
+def set_account(services: InboxServices, **changes: Any) -> None:
+    account = services.accounts.get("local")
+    services.accounts.store.update(dataclasses.replace(account, **changes))
+
+
+# -- the message -------------------------------------------------------------------------
+
+
+def test_build_message_plain_text_with_every_header() -> None:
+    c = Composition(
+        "local", to=("Bob <bob@example.org>",), cc=("carol@example.net",),
+        bcc=("dave@example.com",), subject="Grüße", body="Hello Bob,\nsee you.\n",
+    )  # fmt: skip
+    raw = build_message(c, from_address=ALICE, now=NOW)
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF throughout
+    assert max(raw) < 128  # 7-bit clean: safe to sign
+    parsed = parse(raw)
+    assert parsed["From"] == ALICE
+    assert parsed["To"] == "Bob <bob@example.org>"
+    assert parsed["Cc"] == "carol@example.net"
+    assert parsed["Bcc"] == "dave@example.com"  # for the envelope; stripped before it leaves
+    assert parsed["Subject"] == "Grüße"
+    assert parsed["Date"].datetime == NOW
+    assert parsed["Message-ID"].startswith("<")
+    assert parsed["Message-ID"].endswith("@example.com>")
+    assert parsed.get_content_type() == "text/plain"
+    assert parsed.get_content().replace("\r\n", "\n") == "Hello Bob,\nsee you.\n"
+
+
+def test_build_message_with_attachments_is_multipart_mixed() -> None:
+    c = Composition(
+        "local", to=(BOB,), subject="Files", body="Two files.",
+        attachments=(
+            AttachedFile("notes.txt", "text/plain", b"plain notes"),
+            attachment_from_file("/tmp/x/report.pdf", b"%PDF-1.7 \x00\xff"),
+        ),
+    )  # fmt: skip
+    parsed = parse(build_message(c, from_address=ALICE, now=NOW))
+    assert parsed.get_content_type() == "multipart/mixed"
+    body, first, second = parsed.iter_parts()
+    assert body.get_content_type() == "text/plain"
+    assert body.get_content().strip() == "Two files."
+    assert first.get_filename() == "notes.txt"
+    assert first.get_content().rstrip("\r\n") == "plain notes"
+    assert second.get_filename() == "report.pdf"
+    assert second.get_content_type() == "application/pdf"
+    assert second.get_content() == b"%PDF-1.7 \x00\xff"
+
+
+def test_build_message_reply_headers() -> None:
+    c = Composition(
+        "local", to=(BOB,), in_reply_to="<orig@example.org>", references=("<first@example.org>",)
+    )
+    parsed = parse(build_message(c, from_address=ALICE, now=NOW))
+    assert parsed["In-Reply-To"] == "<orig@example.org>"
+    assert parsed["References"] == "<first@example.org> <orig@example.org>"
+
+
+def test_build_message_refuses_header_injection() -> None:
+    c = Composition("local", to=("bob@example.org\r\nBcc: eve@example.net",), subject="x\nBcc: e")
+    parsed = parse(build_message(c, from_address=ALICE, now=NOW))
+    assert parsed["Bcc"] is None
+    assert "\n" not in parsed["Subject"]
+
+
+def test_split_addresses_keeps_quoted_commas() -> None:
+    assert split_addresses('"Doe, John" <john@example.com>, bob@example.org; ,') == (
+        '"Doe, John" <john@example.com>',
+        "bob@example.org",
+    )
+
+
+def test_attachment_names_lose_their_directories() -> None:
+    assert attachment_from_file("C:\\Users\\x\\a.txt", b"").filename == "a.txt"
+    assert attachment_from_file("../../etc/passwd", b"").filename == "passwd"
+
+
+# -- replies -----------------------------------------------------------------------------
+
+
+def opened(
+    *,
+    text: str | None = "Hi Alice,\n\nthe plan is ready.\n",
+    html: str | None = None,
+    encryption: EncryptionStatus = EncryptionStatus.NONE,
+    subject: str = "Plan",
+    to: str = ALICE,
+    cc: str = "",
+    attachments: tuple[Attachment, ...] = (),
+) -> OpenedMessage:
+    return OpenedMessage(
+        report=Report(encryption=encryption),
+        headers=MessageHeaders(
+            from_="Bob <bob@example.org>",
+            to=to,
+            cc=cc,
+            subject=subject,
+            date=NOW,
+            message_id="<plan-1@example.org>",
+        ),
+        text=text,
+        html=html,
+        attachments=attachments,
+    )
+
+
+def test_reply_quotes_the_text_with_an_attribution() -> None:
+    reply = reply_to(opened(), account="local")
+    assert reply.to == ("Bob <bob@example.org>",)
+    assert reply.cc == ()
+    assert reply.subject == "Re: Plan"
+    assert reply.in_reply_to == "<plan-1@example.org>"
+    assert reply.references == ("<plan-1@example.org>",)
+    lines = reply.body.splitlines()
+    assert "Bob <bob@example.org> wrote:" in lines[2]
+    assert lines[3:] == ["> Hi Alice,", ">", "> the plan is ready."]
+    assert not reply.encrypt
+
+
+def test_reply_subject_is_not_doubled() -> None:
+    assert reply_to(opened(subject="RE: Plan"), account="local").subject == "RE: Plan"
+    assert reply_to(opened(subject="Re[2]: Plan"), account="local").subject == "Re[2]: Plan"
+
+
+def test_reply_to_html_only_quotes_text_without_markup() -> None:
+    html = (
+        "<html><head><style>p{color:red}</style><title>T</title></head><body>"
+        "<p>First &amp; <b>bold</b> paragraph</p><div>Second<br>line</div>"
+        "<ul><li>one</li><li>two</li></ul><script>alert(1)</script>"
+        '<a href="https://example.net/x">a link</a></body></html>'
+    )
+    reply = reply_to(opened(text=None, html=html), account="local")
+    quoted = [line for line in reply.body.splitlines() if line.startswith(">")]
+    assert quoted == [
+        "> First & bold paragraph",
+        ">",
+        "> Second",
+        "> line",
+        ">",
+        "> - one",
+        "> - two",
+        ">",
+        "> a link",
+    ]
+    quoted_text = "\n".join(quoted)
+    for leak in ("<", ">>", "color:red", "alert", "https://", "&amp;"):
+        assert leak not in quoted_text
+
+
+def test_reply_quotes_only_the_root_content() -> None:
+    nested = Attachment(
+        "forwarded.eml", "message/rfc822",
+        b"Subject: inner\r\n\r\nNESTED SECRET\r\n", AttachmentKind.MESSAGE,
+    )  # fmt: skip
+    text_file = Attachment("notes.txt", "text/plain", b"ATTACHED TEXT")
+    reply = reply_to(
+        opened(html="<p>HTML ALTERNATIVE</p>", attachments=(nested, text_file)), account="local"
+    )
+    assert "the plan is ready." in reply.body
+    for other in ("NESTED SECRET", "ATTACHED TEXT", "HTML ALTERNATIVE"):
+        assert other not in reply.body
+
+
+def test_reply_all_adds_everyone_but_yourself() -> None:
+    rules = SecurityPolicy("local", ALICE)
+    reply = reply_to(
+        opened(to="Alice <ALICE@example.com>, carol@example.net, bob@example.org",
+               cc="dave@example.com, Carol <carol@example.net>"),
+        account="local", reply_all=True, policy=rules,
+    )  # fmt: skip
+    assert reply.to == ("Bob <bob@example.org>", "carol@example.net")
+    assert reply.cc == ("dave@example.com",)
+
+
+@pytest.mark.parametrize(
+    "encryption",
+    [EncryptionStatus.AEAD, EncryptionStatus.UNAUTHENTICATED, EncryptionStatus.WEAK],
+)
+def test_a_reply_to_encrypted_mail_is_encrypted_by_default(encryption: EncryptionStatus) -> None:
+    rules = SecurityPolicy("local", ALICE, sign_default=True, encrypt_default=False)
+    reply = reply_to(opened(encryption=encryption), account="local", policy=rules)
+    assert reply.encrypt
+    assert reply.sign
+
+
+def test_a_reply_to_clear_mail_follows_the_policy() -> None:
+    reply = reply_to(opened(), account="local", policy=SecurityPolicy("local", ALICE))
+    assert not reply.encrypt
+    assert not reply.sign
+    locked = SecurityPolicy("local", ALICE, encrypt_default=True, encryption_switch_allowed=False)
+    assert reply_to(opened(), account="local", policy=locked).encrypt
+
+
+def test_html_to_text_keeps_preformatted_text() -> None:
+    assert html_to_text("<pre>  a\n    b</pre><p>c   d</p>") == "  a\n    b\n\nc d"
+
+
+# -- recipients' certificates ------------------------------------------------------------
+
+
+def test_recipient_states(services: InboxServices, pki: StandardPKI) -> None:
+    expired = make_leaf(
+        pki.intermediate, "erin@example.com", cn="Erin", slot=30, key_usage="both",
+        not_before=NOW - 400 * DAY, not_after=NOW - DAY,
+    )  # fmt: skip
+    self_signed = make_leaf(
+        pki.intermediate, "mallory@example.com", cn="Mallory", slot=31, key_usage="both",
+        self_signed=True,
+    )  # fmt: skip
+    services.contacts.import_file(expired.pem() + pki.intermediate.pem(), now=NOW)
+    services.contacts.import_file(self_signed.pem(), now=NOW)
+    statuses = recipient_statuses(
+        services,
+        ["Bob <bob@example.org>", "stranger@example.net", "erin@example.com",
+         "mallory@example.com", "not-an-address", ALICE],
+        now=NOW, sender=ALICE,
+    )  # fmt: skip
+    assert {address: status.state for address, status in statuses.items()} == {
+        BOB: RecipientState.READY,
+        "stranger@example.net": RecipientState.NO_CERTIFICATE,
+        "erin@example.com": RecipientState.EXPIRED,
+        "mallory@example.com": RecipientState.UNUSABLE,
+        "not-an-address": RecipientState.INVALID_ADDRESS,
+        ALICE: RecipientState.READY,  # her own certificate, from the keystore
+    }
+    assert "not trusted" in statuses["mallory@example.com"].detail
+    # Bob's certificate expires in a year.
+    later = recipient_states(services, [BOB], now=NOW + 400 * DAY)
+    assert later == {BOB: RecipientState.EXPIRED}
+
+
+def test_a_changed_key_awaits_confirmation(services: InboxServices, pki: StandardPKI) -> None:
+    bob_again = make_leaf(pki.intermediate, BOB, cn="Bob 2", slot=32, key_usage="both")
+    signed = smime_sign(message("Bob <bob@example.org>", to=ALICE), bob_again.identity, now=NOW)
+    report = services.secure_mail.open(signed, now=NOW)  # harvests the new key
+    assert report.signature is SignatureStatus.VALID
+    assert recipient_states(services, [BOB], now=NOW) == {BOB: RecipientState.CHANGED_KEY}
+    contact = services.contacts.find(BOB)
+    assert contact is not None
+    assert contact.changed is not None
+    services.contacts.confirm(BOB, contact.changed.sha256)
+    assert recipient_states(services, [BOB], now=NOW) == {BOB: RecipientState.READY}
+
+
+# -- blocking ----------------------------------------------------------------------------
+
+
+def test_blocking_reasons() -> None:
+    rules = SecurityPolicy("local", ALICE)
+    ready = {BOB: RecipientState.READY}
+    assert blocking_reason(Composition("local"), {}, rules) == "add a recipient"
+    assert blocking_reason(Composition("local", to=(BOB,)), ready, rules) is None
+    assert blocking_reason(Composition("local", to=(BOB,), encrypt=True), ready, rules) is None
+    assert blocking_reason(Composition("local", to=("bob",)), {}, rules) == (
+        "bob is not a valid address"
+    )
+    stranger = Composition("local", to=(BOB,), bcc=("x@example.net",), encrypt=True)
+    states = {**ready, "x@example.net": RecipientState.NO_CERTIFICATE}
+    assert blocking_reason(stranger, states, rules) == (
+        "cannot encrypt to x@example.net: no certificate"
+    )
+    assert blocking_reason(dataclasses.replace(stranger, encrypt=False), states, rules) is None
+    assert "checking" in (blocking_reason(stranger, ready, rules) or "")
+    for state, words in [
+        (RecipientState.EXPIRED, "expired"),
+        (RecipientState.CHANGED_KEY, "key changed"),
+        (RecipientState.UNUSABLE, "cannot be used"),
+    ]:
+        reason = blocking_reason(stranger, {**ready, "x@example.net": state}, rules)
+        assert reason is not None
+        assert words in reason
+
+
+def test_blocking_by_policy() -> None:
+    required = SecurityPolicy("local", ALICE, encrypt_default=True, encryption_switch_allowed=False)
+    clear = Composition("local", to=(BOB,), encrypt=False)
+    reason = blocking_reason(clear, {BOB: RecipientState.READY}, required)
+    assert reason is not None
+    assert "requires encryption" in reason
+    assert required.apply(clear).encrypt
+    unable = SecurityPolicy("local", ALICE, can_sign=False)
+    reason = blocking_reason(dataclasses.replace(clear, sign=True), {}, unable)
+    assert reason == f"cannot sign: no signing certificate for {ALICE}"
+
+
+def test_policy_comes_from_the_account(services: InboxServices) -> None:
+    assert policy(services, "local") == SecurityPolicy("local", ALICE, can_sign=True)
+    set_account(
+        services, sign_by_default=True, encrypt_by_default=True, encryption_switch_allowed=False
+    )
+    rules = policy(services, "local")
+    assert rules.sign_default
+    assert rules.encrypt_default
+    assert rules.encryption_required
+    assert rules.new_composition() == Composition("local", sign=True, encrypt=True)
+    services.accounts.add_local("other", "nobody@example.com")
+    assert not policy(services, "other").can_sign
+
+
+# -- sending and drafts ------------------------------------------------------------------
+
+
+def test_send_signed_and_encrypted_to_yourself_on_a_local_account(
+    services: InboxServices,
+) -> None:
+    draft = save_draft(services, Composition("local", to=(ALICE,), subject="Secret"), now=NOW)
+    c = Composition(
+        "local", to=(ALICE,), cc=(BOB,), subject="Secret", body="The code is 1234.",
+        sign=True, encrypt=True, draft_id=draft.draft_id,
+    )  # fmt: skip
+    outcome = send(services, c, now=NOW)
+    assert outcome.sent, outcome.detail
+    assert services.mailbox.store.drafts("local") == []
+    assert services.mailbox.store.outbox("local") == []
+    services.mailbox.sync("local")
+    (arrived,) = services.mailbox.messages("local")
+    assert arrived.security == "encrypted"
+    report = services.mailbox.show("local", arrived.uid, now=NOW)
+    assert report.encryption is EncryptionStatus.AEAD
+    assert report.signature is SignatureStatus.VALID
+    assert report.sender_match is True
+    assert report.protected_headers is not None
+    assert report.protected_headers["subject"] == "Secret"
+    assert report.inner is not None
+    assert b"The code is 1234." in report.inner
+
+
+def test_sign_off_is_respected_when_the_account_signs_by_default(
+    services: InboxServices,
+) -> None:
+    set_account(services, sign_by_default=True)
+    outcome = send(services, Composition("local", to=(ALICE,), subject="Clear"), now=NOW)
+    assert outcome.sent
+    services.mailbox.sync("local")
+    (arrived,) = services.mailbox.messages("local")
+    assert arrived.security == "none"
+
+
+def test_required_encryption_is_applied_when_sending(services: InboxServices) -> None:
+    set_account(services, encrypt_by_default=True, encryption_switch_allowed=False)
+    outcome = send(services, Composition("local", to=(ALICE,), subject="Forced"), now=NOW)
+    assert outcome.sent
+    services.mailbox.sync("local")
+    (arrived,) = services.mailbox.messages("local")
+    assert arrived.security == "encrypted"
+
+
+def test_encrypted_send_without_a_certificate_is_refused_and_nothing_queued(
+    services: InboxServices,
+) -> None:
+    draft = save_draft(services, Composition("local", to=("stranger@example.net",)), now=NOW)
+    c = Composition(
+        "local", to=("stranger@example.net",), body="secret", encrypt=True,
+        draft_id=draft.draft_id,
+    )  # fmt: skip
+    with pytest.raises(ComposeError, match=r"cannot encrypt to stranger@example\.net"):
+        send(services, c, now=NOW)
+    assert services.mailbox.store.outbox() == []
+    assert len(services.mailbox.store.drafts("local")) == 1  # the draft is kept
+
+
+def test_drafts_are_saved_and_replaced(services: InboxServices) -> None:
+    first = save_draft(services, Composition("local", subject="Draft", body="one"), now=NOW)
+    assert first.detail == "Draft saved"
+    c = Composition("local", to=(BOB,), subject="Draft", body="two", draft_id=first.draft_id)
+    second = save_draft(services, c, now=NOW)
+    assert second.draft_id == first.draft_id
+    (stored,) = services.mailbox.store.drafts("local")
+    assert b"two" in stored.raw
+    assert stored.raw.startswith(b"From: alice@example.com\r\n")
+
+
+def test_a_draft_the_server_cannot_take_stays_local(services: InboxServices) -> None:
+    services.accounts.add_server(
+        "work", ALICE, imap="127.0.0.1:1", smtp="127.0.0.1:1", username="alice", password="pw"
+    )
+    saved = save_draft(services, Composition("work", to=(BOB,), body="x"), now=NOW)
+    assert saved.detail.startswith("Draft saved on this computer only")
+    assert [d.id for d in services.mailbox.store.drafts("work")] == [saved.draft_id]
+    quiet = save_draft(
+        services, Composition("work", draft_id=saved.draft_id), now=NOW, upload=False
+    )
+    assert quiet == dataclasses.replace(saved, detail="Draft saved")
