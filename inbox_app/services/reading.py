@@ -7,11 +7,29 @@ parts, so decrypted content is never merged with unprotected parts (EFAIL).
 
 from __future__ import annotations
 
+import dataclasses
+import email.policy
 import enum
+import mimetypes
+import re
+import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from inbox_app.smime.report import Report
+from inbox_app.credentials.errors import CredentialsError
+from inbox_app.fileio import StorageError, atomic_write
+from inbox_app.mail.errors import AccountError
+from inbox_app.mail.html import sanitize_html
+from inbox_app.smime.report import Report, one_line
+from inbox_app.transport.errors import TransportError
+
+if TYPE_CHECKING:
+    from inbox_app.services.app import InboxServices
 
 
 class AttachmentKind(enum.StrEnum):
@@ -57,6 +75,10 @@ class OpenedMessage:
         attachments: the attachments of the displayed entity.
         inline: ``cid:`` resources (Content-ID without angle brackets -> (type, bytes)).
         account, folder, uid: where it came from (None when opened from a file).
+        decryption_key: the keystore identity that decrypted it (name and addresses, plain
+            text), when the report names one the keystore still holds.
+        decryption_key_valid_until: that identity's certificate's end of validity.
+        seen: whether the stored message is now marked ``\\Seen``.
     """
 
     report: Report
@@ -68,3 +90,453 @@ class OpenedMessage:
     account: str | None = None
     folder: str | None = None
     uid: int | None = None
+    decryption_key: str | None = None
+    decryption_key_valid_until: datetime | None = None
+    seen: bool = False
+
+
+# ---------------------------------------------------------------------------- opening
+
+
+def read_raw(services: InboxServices, raw: bytes, *, now: datetime) -> OpenedMessage:
+    """Open a message given as bytes (a file, an attachment) for display.
+
+    Args:
+        services: the session's services (trust anchors, keys, contacts).
+        raw: the message exactly as received.
+        now: the time at which certificates must be valid.
+    """
+    report = services.secure_mail.open(raw, now=now)
+    return opened_from_report(services, report, outer=raw)
+
+
+def read_stored(
+    services: InboxServices, account: str, folder: str, uid: int, *, now: datetime
+) -> OpenedMessage:
+    """Open a stored message for display and mark it read.
+
+    Marking it ``\\Seen`` is best effort: the message is shown even when the server cannot
+    be reached or the account cannot change flags.
+
+    Raises:
+        AccountError: unknown account, or no such message.
+        TransportError: its bytes had to be fetched and the server could not be reached.
+    """
+    report = services.mailbox.show(account, uid, folder=folder, now=now)
+    outer = None if report.inner is not None else services.mailbox.store.raw(account, folder, uid)
+    opened = opened_from_report(services, report, outer=outer)
+    seen = _mark_seen(services, account, folder, uid)
+    return dataclasses.replace(opened, account=account, folder=folder, uid=uid, seen=seen)
+
+
+def opened_from_report(
+    services: InboxServices | None, report: Report, *, outer: bytes | None = None
+) -> OpenedMessage:
+    """What the reader shows of a message the engine opened.
+
+    Everything comes from ``report.inner``. Without it (the message could not be decrypted
+    or its security could not be checked) there is no body and no attachment: only the
+    outer header fields of ``outer``, which the message list shows anyway.
+
+    Args:
+        services: for the name and validity of the key that decrypted it (None: not looked up).
+        report: what :meth:`SecureMail.open` returned.
+        outer: the message as received, for its header fields when ``inner`` is missing.
+    """
+    key_name, key_end = _decryption_key(services, report)
+    if report.inner is None:
+        headers = _headers(_parse(outer), None) if outer is not None else MessageHeaders()
+        return OpenedMessage(
+            report, headers, decryption_key=key_name, decryption_key_valid_until=key_end
+        )
+    root = _parse(report.inner)
+    found = _Found()
+    _visit(root, found, root=True, wants_body=True)
+    return OpenedMessage(
+        report,
+        _headers(root, report.protected_headers),
+        text="\n".join(found.texts) if found.texts else None,
+        html=sanitize_html(found.html) if found.html is not None else None,
+        attachments=tuple(found.attachments),
+        inline=found.inline,
+        decryption_key=key_name,
+        decryption_key_valid_until=key_end,
+    )
+
+
+def _mark_seen(services: InboxServices, account: str, folder: str, uid: int) -> bool:
+    summary = services.mailbox.store.summary(account, folder, uid)
+    if summary is not None and "\\Seen" in summary.flags:
+        return True
+    try:
+        services.mailbox.change_flags(account, folder, [uid], add=("\\Seen",))
+    except (AccountError, TransportError):
+        return False  # reading matters more than the flag; the next sync brings it back
+    return True
+
+
+def _decryption_key(
+    services: InboxServices | None, report: Report
+) -> tuple[str | None, datetime | None]:
+    if services is None or report.decrypted_with is None:
+        return None, None
+    try:
+        entry = services.keystore.find(report.decrypted_with)
+    except (CredentialsError, StorageError):
+        return None, None
+    subject = entry.certificate.subject.rfc4514_string()
+    addresses = ", ".join(entry.addresses)
+    name = f"{subject} <{addresses}>" if addresses else subject
+    return one_line(name), entry.certificate.not_valid_after_utc
+
+
+# ---------------------------------------------------------------------------- headers
+
+_PARSER = BytesParser(policy=email.policy.default)
+# Re-serialising an attached message: keep its header lines as they came.
+_AS_RECEIVED = email.policy.default.clone(refold_source="none")
+# What a malformed header field can make the email package raise while decoding it.
+_HEADER_ERRORS = (ValueError, TypeError, IndexError, LookupError, AttributeError, AssertionError)
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    return _PARSER.parsebytes(raw)
+
+
+def _headers(message: EmailMessage, protected: dict[str, str] | None) -> MessageHeaders:
+    """The header block shown: RFC 9788 protected fields first, then the message's own."""
+
+    def value(name: str) -> str:
+        if protected is not None and name in protected:
+            return _decoded(name, protected[name])
+        try:
+            values = message.get_all(name) or []
+            return one_line(", ".join(str(v) for v in values))
+        except _HEADER_ERRORS:
+            return ""
+
+    date: datetime | None = None
+    try:
+        if protected is not None and "date" in protected:
+            header: object = email.policy.default.header_factory("date", protected["date"])
+        else:
+            header = message["date"]
+        date = getattr(header, "datetime", None)
+    except _HEADER_ERRORS:
+        date = None
+    return MessageHeaders(
+        from_=value("from"),
+        to=value("to"),
+        cc=value("cc"),
+        subject=value("subject"),
+        date=date,
+        message_id=value("message-id") or None,
+    )
+
+
+def _decoded(name: str, raw_value: str) -> str:
+    try:
+        return one_line(str(email.policy.default.header_factory(name, raw_value)))
+    except _HEADER_ERRORS:
+        return one_line(raw_value)
+
+
+# ---------------------------------------------------------------------------- the MIME tree
+
+# A signed or encrypted part below the root proves nothing about the message (RFC 8551 §3.9,
+# "Johnny, you are fired"): it is never opened here, only offered as an attachment.
+_NESTED_SECURITY = frozenset(
+    {
+        "multipart/signed",
+        "multipart/encrypted",
+        "application/pkcs7-mime",
+        "application/x-pkcs7-mime",
+        "application/pkcs7-signature",
+        "application/x-pkcs7-signature",
+    }
+)
+_BODY_TYPES = frozenset({"text/plain", "text/html"})
+_P12_TYPES = frozenset({"application/x-pkcs12", "application/pkcs12"})
+_PROFILE_TYPES = frozenset({"application/x-apple-aspen-config"})
+
+
+@dataclass
+class _Found:
+    texts: list[str] = field(default_factory=list)
+    html: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    inline: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    @property
+    def has_body(self) -> bool:
+        return bool(self.texts) or self.html is not None
+
+
+def _visit(part: Message, found: _Found, *, root: bool = False, wants_body: bool) -> None:
+    """Sort one entity into body, inline resources and attachments.
+
+    ``wants_body``: this entity is where the body may still be (the root, the first part of
+    a multipart/mixed, the start of a multipart/related).
+    """
+    ctype = part.get_content_type()
+    if not root and ctype in _NESTED_SECURITY:
+        _attach(part, found, nested=True)
+        return
+    if part.get_content_maintype() == "message":
+        _attach(part, found)  # an attached message is a file to open, not more body
+        return
+    if part.is_multipart():
+        children = [child for child in part.get_payload() if isinstance(child, Message)]
+        subtype = part.get_content_subtype()
+        if subtype == "alternative" and wants_body:
+            _visit_alternative(children, found)
+        elif subtype == "related":
+            _visit_related(part, children, found, wants_body=wants_body)
+        else:
+            # multipart/mixed and anything unknown (RFC 2046 §5.1.3): the first part that
+            # can be a body is the body, the others are attachments.
+            for child in children:
+                body_here = wants_body and not found.has_body and _may_be_body(child)
+                if not body_here and _is_more_text(child, found):
+                    found.texts.append(_text_of(child))
+                else:
+                    _visit(child, found, wants_body=body_here)
+        return
+    if wants_body and not found.has_body and _may_be_body(part) and ctype in _BODY_TYPES:
+        if ctype == "text/html":
+            found.html = _text_of(part)
+        else:
+            found.texts.append(_text_of(part))
+        return
+    _attach(part, found)
+
+
+def _visit_alternative(children: list[Message], found: _Found) -> None:
+    """RFC 2046 §5.1.4: the parts say the same thing, the last is the richest."""
+    text = html = None
+    rich: Message | None = None
+    for child in children:
+        ctype = child.get_content_type()
+        if ctype in _NESTED_SECURITY or _is_attachment(child):
+            _visit(child, found, wants_body=False)
+        elif ctype == "text/plain":
+            text = child
+        elif ctype == "text/html":
+            html = child
+        elif child.is_multipart():
+            rich = child
+        else:
+            _attach(child, found)  # e.g. text/calendar beside the invitation's text
+    if rich is not None and html is None:
+        sub = _Found()
+        _visit(rich, sub, wants_body=True)
+        found.html = sub.html
+        found.texts.extend(sub.texts if text is None else [])
+        found.attachments.extend(sub.attachments)
+        found.inline.update(sub.inline)
+    if html is not None:
+        found.html = _text_of(html)
+    if text is not None:
+        found.texts.append(_text_of(text))
+
+
+def _visit_related(
+    part: Message, children: list[Message], found: _Found, *, wants_body: bool
+) -> None:
+    """RFC 2387: the start part is the body, the others are the resources it refers to."""
+    if not children:
+        return
+    start = part.get_param("start")
+    index = 0
+    if isinstance(start, str):
+        wanted = _content_id(start)
+        index = next((i for i, c in enumerate(children) if _cid_of(c) == wanted), 0)
+    _visit(children[index], found, wants_body=wants_body)
+    for position, child in enumerate(children):
+        if position == index:
+            continue
+        cid = _cid_of(child)
+        if cid and child.get_content_maintype() == "image" and not _is_attachment(child):
+            _add_inline(child, cid, found)
+        else:
+            _visit(child, found, wants_body=False)
+
+
+def _may_be_body(part: Message) -> bool:
+    ctype = part.get_content_type()
+    if _is_attachment(part) or ctype in _NESTED_SECURITY:
+        return False
+    return ctype in _BODY_TYPES or ctype in (
+        "multipart/alternative",
+        "multipart/related",
+        "multipart/mixed",
+    )
+
+
+def _is_more_text(part: Message, found: _Found) -> bool:
+    """An inline text/plain part after a plain-text body (Apple Mail splits bodies so)."""
+    return (
+        bool(found.texts)
+        and found.html is None
+        and part.get_content_type() == "text/plain"
+        and not _is_attachment(part)
+        and part.get_filename() is None
+    )
+
+
+def _is_attachment(part: Message) -> bool:
+    return part.get_content_disposition() == "attachment"
+
+
+def _attach(part: Message, found: _Found, *, nested: bool = False) -> None:
+    ctype = part.get_content_type()
+    cid = _cid_of(part)
+    if cid and part.get_content_maintype() == "image":
+        _add_inline(part, cid, found)  # mixed-in inline images are referenced too
+    filename = safe_filename(_raw_filename(part), _fallback_name(ctype))
+    kind = AttachmentKind.OTHER if nested else attachment_kind(filename, ctype)
+    found.attachments.append(Attachment(filename, ctype, _data_of(part), kind))
+
+
+def _add_inline(part: Message, cid: str, found: _Found) -> None:
+    found.inline.setdefault(cid, (part.get_content_type(), _data_of(part)))
+
+
+def _raw_filename(part: Message) -> str | None:
+    try:
+        return part.get_filename()
+    except _HEADER_ERRORS:
+        return None
+
+
+def _cid_of(part: Message) -> str | None:
+    try:
+        value = part.get("content-id")
+    except _HEADER_ERRORS:
+        return None
+    return _content_id(str(value)) if value is not None else None
+
+
+def _content_id(value: str) -> str:
+    return value.strip().removeprefix("<").removesuffix(">").strip()
+
+
+def _data_of(part: Message) -> bytes:
+    if part.get_content_maintype() == "message" and part.is_multipart():
+        # The email package parsed the attached message(s): serialise what it holds.
+        payload = part.get_payload()
+        messages = payload if isinstance(payload, list) else []
+        return b"".join(m.as_bytes(policy=_AS_RECEIVED) for m in messages if isinstance(m, Message))
+    if part.is_multipart():
+        return part.as_bytes(policy=_AS_RECEIVED)  # a nested signed part, as a whole entity
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _text_of(part: Message) -> str:
+    try:
+        content = part.get_content() if isinstance(part, EmailMessage) else None
+    except (LookupError, ValueError, AssertionError, UnicodeError):
+        content = None
+    if not isinstance(content, str):
+        data = part.get_payload(decode=True)
+        content = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else ""
+    return content.replace("\r\n", "\n")  # the wire's CRLF, as text
+
+
+def _fallback_name(ctype: str) -> str:
+    if ctype == "message/rfc822":
+        return "message.eml"
+    if ctype.startswith("multipart/"):
+        return "part.eml"
+    if ctype in ("application/pkcs7-mime", "application/x-pkcs7-mime"):
+        return "smime.p7m"
+    if ctype in ("application/pkcs7-signature", "application/x-pkcs7-signature"):
+        return "smime.p7s"
+    return "attachment" + (mimetypes.guess_extension(ctype, strict=False) or ".bin")
+
+
+# ---------------------------------------------------------------------------- attachments
+
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
+_MAX_NAME_BYTES = 200
+# Opening these hands the attachment to a program that runs it: save it instead, knowingly.
+_RUNS_CODE = frozenset(
+    {
+        "app", "appimage", "bat", "cmd", "com", "cpl", "desktop", "exe", "hta", "jar", "js",
+        "jse", "lnk", "msi", "msp", "pif", "ps1", "py", "reg", "scr", "sh", "url", "vbe",
+        "vbs", "ws", "wsf", "command", "run", "bin", "elf", "deb", "rpm", "apk", "dmg", "pkg",
+    }
+)  # fmt: skip
+
+
+def safe_filename(name: str | None, fallback: str = "attachment") -> str:
+    """A file name from a message, made harmless to save or show.
+
+    No directories (``../``, ``C:\\``), no control or format characters (a right-to-left
+    override can make ``exe.pdf`` look like ``fdp.exe``), no leading dots, no characters
+    Windows refuses, and not too long (the extension is kept).
+    """
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+    name = re.sub(r'[<>:"|?*]', "_", name).strip().lstrip(".").strip()
+    if _WINDOWS_RESERVED.fullmatch(name):
+        name = "_" + name
+    if len(name.encode()) > _MAX_NAME_BYTES:
+        stem, dot, extension = name.rpartition(".")
+        if not dot or len(extension) > 16:
+            stem, extension = name, ""
+        budget = _MAX_NAME_BYTES - len(extension.encode()) - 1
+        stem = stem.encode()[:budget].decode(errors="ignore")
+        name = f"{stem}.{extension}" if extension else stem
+    return name or fallback
+
+
+def attachment_kind(filename: str, content_type: str) -> AttachmentKind:
+    """What the reader offers for an attachment, from its name or its declared type."""
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    if content_type in _P12_TYPES or extension in ("p12", "pfx"):
+        return AttachmentKind.P12
+    if content_type in _PROFILE_TYPES or extension == "mobileconfig":
+        return AttachmentKind.PROFILE
+    if content_type == "message/rfc822" or extension == "eml":
+        return AttachmentKind.MESSAGE
+    return AttachmentKind.OTHER
+
+
+def may_open(attachment: Attachment) -> bool:
+    """Whether "Open" may hand the attachment to the desktop: never for programs."""
+    extension = attachment.filename.rpartition(".")[2].lower()
+    return "." not in attachment.filename or extension not in _RUNS_CODE
+
+
+def save_attachment(attachment: Attachment, path: Path) -> None:
+    """Write an attachment where the user chose (atomically, 0600).
+
+    Raises:
+        StorageError: the file could not be written.
+    """
+    atomic_write(path, attachment.data, mode=0o600)
+
+
+def open_copy(attachment: Attachment, *, directory: Path | None = None) -> Path:
+    """Write a private copy of an attachment for another program to open.
+
+    Each copy gets a fresh directory (0700, so other users cannot read or swap it) and the
+    file is 0600.
+
+    Args:
+        attachment: what to copy.
+        directory: where the private directories go (default: the system's temp dir).
+
+    Raises:
+        StorageError: the copy could not be written.
+    """
+    try:
+        private = Path(tempfile.mkdtemp(prefix="inbox-open-", dir=directory))
+    except OSError as exc:
+        raise StorageError(f"cannot write a copy of {attachment.filename}: {exc}") from exc
+    path = private / safe_filename(attachment.filename)
+    atomic_write(path, attachment.data, mode=0o600)
+    return path

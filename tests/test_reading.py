@@ -1,0 +1,254 @@
+"""Reading a message for display: body, inline images and attachments come from the report's
+verified entity only; nested signed parts are attachments, not signatures."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from inbox_app.credentials.keystore import NewIdentity
+from inbox_app.credentials.secrets import MemorySecretStore
+from inbox_app.mail.accounts import AccountStore
+from inbox_app.mail.maildir import MaildirFolder
+from inbox_app.services.app import InboxServices
+from inbox_app.services.reading import (
+    Attachment,
+    AttachmentKind,
+    may_open,
+    open_copy,
+    read_raw,
+    read_stored,
+    safe_filename,
+    save_attachment,
+)
+from inbox_app.smime import EncryptionStatus, SignatureStatus, encrypt_message, sign_message
+from tests.pki import NOW, StandardPKI, message
+
+# A 1x1 transparent PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+HEAD = (
+    b"From: Alice <alice@example.com>\r\nTo: bob@example.org\r\nSubject: Test\r\n"
+    b"Date: Mon, 01 Jun 2026 12:00:00 +0000\r\nMessage-ID: <t@example.com>\r\n"
+    b"MIME-Version: 1.0\r\n"
+)
+
+
+@pytest.fixture
+def services(tmp_path: Path, pki: StandardPKI) -> InboxServices:
+    home = tmp_path / "home"
+    services = InboxServices(home, MemorySecretStore())
+    services.keystore.install(
+        [NewIdentity(pki.alice.identity, frozenset({"sign", "encrypt"}), "test")]
+    )
+    anchors = home / "anchors"
+    anchors.mkdir(mode=0o700)
+    (anchors / "root.pem").write_bytes(pki.root.pem())
+    return services
+
+
+def multipart(subtype: str, *parts: bytes, boundary: str = "b1", extra: str = "") -> bytes:
+    """A multipart entity (header and body) made of ``parts`` (each a header+body entity)."""
+    body = b"".join(b"--" + boundary.encode() + b"\r\n" + part + b"\r\n" for part in parts)
+    return (
+        f'Content-Type: multipart/{subtype}; boundary="{boundary}"{extra}\r\n\r\n'.encode()
+        + body
+        + b"--"
+        + boundary.encode()
+        + b"--\r\n"
+    )
+
+
+def leaf(ctype: str, data: bytes, *, headers: str = "") -> bytes:
+    return (
+        f"Content-Type: {ctype}\r\nContent-Transfer-Encoding: base64\r\n{headers}\r\n".encode()
+        + base64.encodebytes(data).replace(b"\n", b"\r\n")
+    )
+
+
+def text(body: str, ctype: str = "text/plain") -> bytes:
+    return f"Content-Type: {ctype}; charset=utf-8\r\n\r\n{body}\r\n".encode()
+
+
+def test_signed_text(services: InboxServices, pki: StandardPKI) -> None:
+    raw = sign_message(message(body=b"Hello Bob,\r\nsee you.\r\n"), pki.alice.identity, now=NOW)
+    opened = read_raw(services, raw, now=NOW)
+    assert opened.report.signature is SignatureStatus.VALID
+    assert opened.report.sender_match is True
+    assert opened.text is not None
+    assert "see you." in opened.text
+    assert opened.html is None
+    assert opened.attachments == ()
+    assert opened.headers.from_ == "Alice <alice@example.com>"
+    assert opened.headers.subject == "Meeting"
+    assert opened.headers.date is not None
+    assert opened.headers.date.year == 2026
+
+
+def test_html_with_cid_image(services: InboxServices, pki: StandardPKI) -> None:
+    html = (
+        '<p>Look: <img src="cid:logo@example.com"> '
+        '<img src="http://evil.example/track.gif"></p><script>alert(1)</script>'
+    )
+    related = multipart(
+        "related",
+        text(html, "text/html"),
+        leaf("image/png", PNG, headers="Content-ID: <logo@example.com>\r\n"),
+        boundary="rel",
+    )
+    body = multipart("alternative", text("Look: [logo]"), related, boundary="alt")
+    raw = sign_message(HEAD + body, pki.alice.identity, now=NOW)
+    opened = read_raw(services, raw, now=NOW)
+    assert opened.report.signature is SignatureStatus.VALID
+    assert opened.html is not None
+    assert 'src="cid:logo@example.com"' in opened.html
+    assert "evil" not in opened.html
+    assert "script" not in opened.html
+    assert opened.text == "Look: [logo]\n"
+    assert opened.inline == {"logo@example.com": ("image/png", PNG)}
+    assert opened.attachments == ()
+
+
+def test_attachment_kinds_and_safe_names(services: InboxServices, pki: StandardPKI) -> None:
+    p12 = pki.alice.p12()
+    attached = message(subject="Attached")
+    body = multipart(
+        "mixed",
+        text("Here are the files."),
+        leaf("application/octet-stream", p12,
+             headers='Content-Disposition: attachment; filename="../../keys/alice.p12"\r\n'),
+        leaf("application/x-pkcs12", b"p12 by type",
+             headers="Content-Disposition: attachment\r\n"),
+        leaf("application/x-apple-aspen-config", b"<plist/>",
+             headers='Content-Disposition: attachment; filename="work.mobileconfig"\r\n'),
+        b"Content-Type: message/rfc822\r\n\r\n" + attached,
+        leaf("application/pdf", b"%PDF",
+             headers='Content-Disposition: attachment; filename="report\u202efdp.exe"\r\n'),
+    )  # fmt: skip
+    raw = sign_message(HEAD + body, pki.alice.identity, now=NOW)
+    opened = read_raw(services, raw, now=NOW)
+    assert opened.text == "Here are the files.\n"
+    kinds = [(a.filename, a.content_type, a.kind) for a in opened.attachments]
+    assert kinds == [
+        ("alice.p12", "application/octet-stream", AttachmentKind.P12),
+        ("attachment.p12", "application/x-pkcs12", AttachmentKind.P12),
+        ("work.mobileconfig", "application/x-apple-aspen-config", AttachmentKind.PROFILE),
+        ("message.eml", "message/rfc822", AttachmentKind.MESSAGE),
+        ("reportfdp.exe", "application/pdf", AttachmentKind.OTHER),
+    ]
+    assert opened.attachments[0].data == p12
+    assert b"Subject: Attached" in opened.attachments[3].data
+    assert not may_open(opened.attachments[4])
+    assert may_open(opened.attachments[0])
+
+
+def test_nested_signed_part_is_an_attachment_not_a_signature(
+    services: InboxServices, pki: StandardPKI
+) -> None:
+    # "Johnny, you are fired": a validly signed message wrapped inside an unsigned one.
+    signed = sign_message(message(body=b"You are fired.\r\n"), pki.alice.identity, now=NOW)
+    header, _, signed_body = signed.partition(b"\r\n\r\n")
+    content_type = next(
+        line for line in header.split(b"\r\n") if line.lower().startswith(b"content-type")
+    )
+    nested = content_type + b"\r\n\r\n" + signed_body
+    raw = HEAD + multipart("mixed", text("Nothing to see."), nested, boundary="outer")
+    opened = read_raw(services, raw, now=NOW)
+    assert opened.report.signature is SignatureStatus.UNSIGNED
+    assert opened.text == "Nothing to see.\n"
+    assert "fired" not in (opened.text or "")
+    (attachment,) = opened.attachments
+    assert attachment.content_type == "multipart/signed"
+    assert attachment.kind is AttachmentKind.OTHER
+    assert b"You are fired." in attachment.data
+
+
+def test_encrypted_to_us_shows_the_protected_headers(
+    services: InboxServices, pki: StandardPKI
+) -> None:
+    raw = encrypt_message(
+        message(subject="Secret plans", body=b"The kiwi is ripe.\r\n"),
+        [pki.alice.cert],
+        now=NOW,
+        sign_with=pki.alice.identity,
+    )
+    assert b"Secret plans" not in raw
+    opened = read_raw(services, raw, now=NOW)
+    assert opened.report.encryption is EncryptionStatus.AEAD
+    assert opened.report.protected_headers is not None
+    assert opened.headers.subject == "Secret plans"
+    assert opened.text is not None
+    assert "kiwi" in opened.text
+    assert opened.decryption_key is not None
+    assert "alice@example.com" in opened.decryption_key
+    assert opened.decryption_key_valid_until == pki.alice.cert.not_valid_after_utc
+
+
+def test_failed_decryption_shows_no_body(services: InboxServices, pki: StandardPKI) -> None:
+    raw = encrypt_message(message(body=b"For Bob only.\r\n"), [pki.bob.cert], now=NOW)
+    opened = read_raw(services, raw, now=NOW)
+    assert opened.report.encryption is EncryptionStatus.FAILED
+    assert opened.report.inner is None
+    assert (opened.text, opened.html, opened.attachments, opened.inline) == (None, None, (), {})
+    assert opened.headers.from_ == "Alice <alice@example.com>"  # the outer fields, as listed
+    assert opened.headers.subject == "[...]"
+
+
+def test_unknown_charset_still_shows_text(services: InboxServices) -> None:
+    raw = HEAD + b"Content-Type: text/plain; charset=x-unknown\r\n\r\nplain words\r\n"
+    opened = read_raw(services, raw, now=NOW)
+    assert opened.text == "plain words\n"
+
+
+def test_read_stored_opens_and_tolerates_flags(services: InboxServices, pki: StandardPKI) -> None:
+    services.accounts.add_local("local", "bob@example.org")
+    root = AccountStore(services.home).maildir("local")
+    MaildirFolder(root).deliver(sign_message(message(), pki.alice.identity, now=NOW))
+    services.mailbox.sync("local")
+    opened = read_stored(services, "local", "INBOX", 1, now=NOW)
+    assert (opened.account, opened.folder, opened.uid) == ("local", "INBOX", 1)
+    assert opened.report.signature is SignatureStatus.VALID
+    assert opened.text is not None
+    summary = services.mailbox.store.summary("local", "INBOX", 1)
+    assert summary is not None
+    # Local accounts may not change flags yet: then the message is shown all the same.
+    assert opened.seen == ("\\Seen" in summary.flags)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\evil.exe", "evil.exe"),
+        ("report\u202efdp.exe", "reportfdp.exe"),
+        ("a\r\nb\x00.txt", "ab.txt"),
+        ("..", "fallback"),
+        ("", "fallback"),
+        (None, "fallback"),
+        (".bashrc", "bashrc"),
+        ("CON.txt", "_CON.txt"),
+        ('what?<now>:"|*.txt', "what__now_____.txt"),
+        ("x" * 300 + ".pdf", "x" * 196 + ".pdf"),
+    ],
+)
+def test_safe_filename(name: str | None, expected: str) -> None:
+    assert safe_filename(name, "fallback") == expected
+
+
+def test_save_and_open_copy_are_private(tmp_path: Path) -> None:
+    attachment = Attachment("notes.txt", "text/plain", b"secret notes")
+    target = tmp_path / "saved.txt"
+    save_attachment(attachment, target)
+    assert target.read_bytes() == b"secret notes"
+    copy = open_copy(attachment, directory=tmp_path)
+    assert copy.name == "notes.txt"
+    assert copy.read_bytes() == b"secret notes"
+    if os.name != "nt":
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+        assert stat.S_IMODE(copy.parent.stat().st_mode) == 0o700
+    assert open_copy(attachment, directory=tmp_path).parent != copy.parent
