@@ -69,10 +69,12 @@ class DemoHome:
 
 
 def build_demo(home: Path, secrets: SecretStore, *, now: datetime) -> DemoHome:
-    """Create a demo home in ``home`` (a new or empty directory).
+    """Create a demo home in ``home`` (a new or empty directory), valid at ``now``.
 
-    The same ``secrets`` store must be handed to the :class:`InboxServices` that later
-    opens the home: the keystore's key-encryption key lives there.
+    Messages are dated relative to ``now`` (timezone-aware), and so are the certificates:
+    open the messages with a ``now`` near it. The same ``secrets`` store must be handed to
+    the :class:`InboxServices` that later opens the home: the keystore's key-encryption
+    key lives there.
 
     Raises:
         StorageError: ``home`` is not empty, or cannot be written.

@@ -262,7 +262,8 @@ def logo_png(size: int = 32) -> bytes:
         for x in range(size):
             inside = 4 <= x < size - 4 and 8 <= y < size - 8
             # The flap: two diagonals from the top corners towards the middle.
-            flap = inside and 2 * (y - 8) in (x - 4, size - 5 - x)
+            left, right = (x - 4) // 2, (size - 5 - x) // 2
+            flap = inside and y - 8 == (left if x < size // 2 else right)
             edge = inside and (x in (4, size - 5) or y in (8, size - 9))
             row += bytes((40, 90, 200) if edge or flap else (255, 255, 255))
         rows.append(bytes(row))
