@@ -13,8 +13,10 @@ outbox) and :func:`save_draft`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from inbox_app.errors import InboxError
 from inbox_app.services.app import InboxServices
@@ -26,6 +28,7 @@ from inbox_app.services.compose_message import (
     bare_address,
     build_message,
     is_valid_address,
+    safe_filename,
     split_addresses,
 )
 from inbox_app.services.compose_reply import html_to_text, reply_to
@@ -47,6 +50,23 @@ class DraftSaved:
 
     draft_id: int
     detail: str
+
+
+def read_attachments(paths: Sequence[str]) -> list[AttachedFile]:
+    """The files at ``paths`` as attachments (named after the file, type guessed).
+
+    Raises:
+        ComposeError: a file cannot be read (the reason names it).
+    """
+    files = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ComposeError(f"cannot attach {safe_filename(path)}: {reason}") from exc
+        files.append(attachment_from_file(path, data))
+    return files
 
 
 def send(services: InboxServices, c: Composition, *, now: datetime) -> SendOutcome:
@@ -117,6 +137,7 @@ __all__ = [
     "html_to_text",
     "is_valid_address",
     "policy",
+    "read_attachments",
     "recipient_states",
     "recipient_statuses",
     "reply_to",

@@ -1,0 +1,242 @@
+"""The composer window, through the real services on the worker thread (offscreen)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton, QWidget
+
+from inbox_app.credentials.keystore import NewIdentity
+from inbox_app.credentials.secrets import MemorySecretStore
+from inbox_app.services.app import InboxServices
+from inbox_app.services.compose import Composition
+from inbox_app.services.runtime import Runtime
+from inbox_app.smime.report import EncryptionStatus, SignatureStatus
+from inbox_app.ui.bridge import Bridge
+from inbox_app.ui.views.composer import ComposerWindow
+from tests.pki import NOW, StandardPKI
+
+ALICE = "alice@example.com"
+BOB = "bob@example.org"
+STRANGER = "stranger@example.net"
+WAIT = 10_000  # ms
+
+
+@dataclasses.dataclass
+class Env:
+    home: Path
+    secrets: MemorySecretStore
+    bridge: Bridge
+
+    def services(self) -> InboxServices:
+        """Services of the test's own thread (to look at what the worker did)."""
+        return InboxServices(self.home, self.secrets)
+
+    def account(self, **changes: Any) -> None:
+        services = self.services()
+        account = services.accounts.get("local")
+        services.accounts.store.update(dataclasses.replace(account, **changes))
+
+
+@pytest.fixture
+def env(tmp_path: Path, pki: StandardPKI) -> Iterator[Env]:
+    home = tmp_path / "home"
+    secrets = MemorySecretStore()
+    services = InboxServices(home, secrets)
+    services.keystore.install(
+        [NewIdentity(pki.alice.identity, frozenset({"sign", "encrypt"}), "test")]
+    )
+    anchors = home / "anchors"
+    anchors.mkdir(mode=0o700)
+    (anchors / "root.pem").write_bytes(pki.root.pem())
+    services.contacts.import_file(pki.bob.pem() + pki.intermediate.pem(), now=NOW)
+    services.accounts.add_local("local", ALICE)
+    runtime = Runtime(lambda: InboxServices(home, secrets))
+    bridge = Bridge(runtime)
+    try:
+        yield Env(home, secrets, bridge)
+    finally:
+        runtime.close()
+
+
+def open_composer(qtbot: Any, env: Env, composition: Composition | None = None) -> ComposerWindow:
+    window = ComposerWindow(env.bridge, "local", composition, now=lambda: NOW)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(window.sign_box.isEnabled, timeout=WAIT)  # the policy arrived
+    return window
+
+
+def states_shown(window: ComposerWindow) -> list[str]:
+    items = (window.recipient_list.item(row) for row in range(window.recipient_list.count()))
+    return [item.text() for item in items if item is not None]
+
+
+def test_recipient_states_are_shown(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    window.to_edit.setText(f"Bob <{BOB}>, {STRANGER}")
+    window.bcc_edit.setText("not-an-address")
+    expected = [
+        f"{BOB} — ready to encrypt",
+        f"{STRANGER} — no certificate",
+        "not-an-address — not a valid address",
+    ]
+    qtbot.waitUntil(lambda: states_shown(window) == expected, timeout=WAIT)
+    assert window.recipient_list.item(1).toolTip().startswith("no certificate known")
+    assert window.block_label.text() == "not-an-address is not a valid address"
+    assert not window.send_button.isEnabled()
+
+
+def test_encryption_block_disables_send(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    window.to_edit.setText(f"{BOB}, {STRANGER}")
+    qtbot.waitUntil(lambda: len(window.recipient_statuses()) == 2, timeout=WAIT)
+    assert window.send_button.isEnabled()
+    assert window.block_label.text() == ""
+    window.encrypt_box.setChecked(True)
+    assert window.block_label.text() == f"cannot encrypt to {STRANGER}: no certificate"
+    assert not window.send_button.isEnabled()
+    window.to_edit.setText(BOB)
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT)
+    assert window.block_label.text() == ""
+
+
+def test_no_recipient_blocks_send(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    assert window.block_label.text() == "add a recipient"
+    assert not window.send_button.isEnabled()
+
+
+def test_toggles_follow_the_policy(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    assert not window.sign_box.isChecked()
+    assert not window.encrypt_box.isChecked()
+    assert window.encrypt_box.isEnabled()
+    window.close()
+    env.account(sign_by_default=True, encrypt_by_default=True, encryption_switch_allowed=False)
+    locked = open_composer(qtbot, env)
+    assert locked.sign_box.isChecked()
+    assert locked.encrypt_box.isChecked()
+    assert not locked.encrypt_box.isEnabled()  # the switch is not allowed
+    assert locked.sign_box.isEnabled()
+
+
+def test_a_reply_to_encrypted_mail_stays_encrypted(qtbot: Any, env: Env) -> None:
+    reply = Composition("local", to=(BOB,), subject="Re: x", encrypt=True)
+    window = open_composer(qtbot, env, reply)
+    assert window.encrypt_box.isChecked()
+    assert window.subject_edit.text() == "Re: x"
+    assert window.windowTitle() == "Re: x — Compose"
+
+
+def test_draft_saved_after_typing(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    with qtbot.waitSignal(window.draft_saved, timeout=WAIT) as saved:
+        qtbot.keyClicks(window.subject_edit, "Plans")
+        qtbot.keyClicks(window.body_edit, "Dear Bob,")
+    assert window.status_label.text() == "Draft saved"
+    store = env.services().mailbox.store
+    (draft,) = store.drafts("local")
+    assert draft.id == saved.args[0] == window.draft_id
+    assert b"Dear Bob," in draft.raw
+    with qtbot.waitSignal(window.draft_saved, timeout=WAIT):
+        qtbot.keyClicks(window.body_edit, " more")
+    (draft,) = store.drafts("local")  # the same draft, replaced
+    assert b"Dear Bob, more" in draft.raw
+    assert window.windowTitle() == "Plans — Compose"
+
+
+def test_compose_and_send_encrypted_to_yourself(qtbot: Any, env: Env, tmp_path: Path) -> None:
+    attachment = tmp_path / "plan.txt"
+    attachment.write_bytes(b"step one\n")
+    window = open_composer(qtbot, env)
+    qtbot.keyClicks(window.to_edit, ALICE)
+    qtbot.keyClicks(window.subject_edit, "Launch")
+    qtbot.keyClicks(window.body_edit, "The code is 0000.")
+    window.add_attachment_files([str(attachment)])
+    qtbot.waitUntil(lambda: window.attachment_list.count() == 1, timeout=WAIT)
+    assert window.attachment_list.item(0).text() == "plan.txt (9 bytes)"
+    window.sign_box.setChecked(True)
+    window.encrypt_box.setChecked(True)
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT)
+    assert states_shown(window) == [f"{ALICE} — ready to encrypt"]
+    with qtbot.waitSignal(window.sent, timeout=WAIT) as sent:
+        qtbot.keyClick(window.body_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert sent.args == ["delivered locally"]
+    assert not window.isVisible()
+    services = env.services()
+    assert services.mailbox.store.outbox() == []
+    assert services.mailbox.store.drafts("local") == []
+    services.mailbox.sync("local")
+    (arrived,) = services.mailbox.messages("local")
+    assert arrived.security == "encrypted"
+    report = services.mailbox.show("local", arrived.uid, now=NOW)
+    assert report.encryption is EncryptionStatus.AEAD
+    assert report.signature is SignatureStatus.VALID
+    assert report.sender_match is True
+    assert report.inner is not None
+    assert b"The code is 0000." in report.inner
+    assert b'filename="plan.txt"' in report.inner
+
+
+def test_a_send_that_fails_shows_why_and_stays_in_the_outbox(qtbot: Any, env: Env) -> None:
+    env.services().accounts.add_server(
+        "work", ALICE, imap="127.0.0.1:1", smtp="127.0.0.1:1", username="alice", password="pw"
+    )
+    window = ComposerWindow(env.bridge, "work", Composition("work", to=(BOB,)), now=lambda: NOW)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT)
+    with qtbot.waitSignal(window.queued, timeout=WAIT):
+        window.send_button.click()
+    assert window.status_label.text().startswith("Not sent yet: cannot connect")
+    assert window.status_label.text().endswith("It waits in the outbox.")
+    assert not window.send_button.isEnabled()  # a second click would send it twice
+    (item,) = env.services().mailbox.store.outbox("work")
+    assert item.state == "failed"
+
+
+def test_attachments_can_be_removed(qtbot: Any, env: Env, tmp_path: Path) -> None:
+    (tmp_path / "a.bin").write_bytes(bytes(2048))
+    window = open_composer(qtbot, env)
+    window.add_attachment_files([str(tmp_path / "a.bin")])
+    qtbot.waitUntil(lambda: window.attachment_list.count() == 1, timeout=WAIT)
+    assert window.attachment_list.item(0).text() == "a.bin (2.0 KB)"
+    window.attachment_list.setCurrentRow(0)
+    window.remove_button.click()
+    assert window.attachment_list.count() == 0
+    assert window.composition().attachments == ()
+
+
+def test_an_unreadable_attachment_is_reported(qtbot: Any, env: Env, tmp_path: Path) -> None:
+    window = open_composer(qtbot, env)
+    window.add_attachment_files([str(tmp_path / "missing.txt")])
+    qtbot.waitUntil(lambda: "missing.txt" in window.status_label.text(), timeout=WAIT)
+    assert window.status_label.text().startswith("cannot attach missing.txt")
+
+
+def test_closing_keeps_the_draft(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    window.to_edit.setText(BOB)
+    window.body_edit.setPlainText("unfinished")
+    window.close()
+    store = env.services().mailbox.store
+    qtbot.waitUntil(lambda: len(store.drafts("local")) == 1, timeout=WAIT)
+    assert b"unfinished" in store.drafts("local")[0].raw
+
+
+def test_fields_and_buttons_have_accessible_names(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    names = {
+        widget.accessibleName()
+        for widget in window.findChildren(QWidget)
+        if isinstance(widget, (QLineEdit, QPlainTextEdit, QPushButton))
+        or widget in (window.sign_box, window.encrypt_box)
+    }
+    assert {"To", "Cc", "Bcc", "Subject", "Message body", "Sign", "Encrypt", "Send",
+            "Attach files"} <= names  # fmt: skip
+    assert "" not in names
