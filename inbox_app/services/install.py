@@ -705,7 +705,7 @@ def add_account_by_hand(
     smtp: str,
     username: str,
     password: str,
-    tls: TlsMode = "ssl",
+    tls: str = "ssl",
     ca_file: str | None = None,
 ) -> Account:
     """An IMAP/SMTP account typed in by the user (``account add``); the password goes to
@@ -717,6 +717,7 @@ def add_account_by_hand(
     """
     if tls not in ("ssl", "starttls"):
         raise AccountError(f"unknown TLS mode {tls!r}: use ssl or starttls")
+    mode: TlsMode = "ssl" if tls == "ssl" else "starttls"
     if ca_file and not Path(ca_file).is_file():
         raise AccountError(f"the CA file {ca_file} does not exist")
     return services.accounts.add_server(
@@ -726,7 +727,7 @@ def add_account_by_hand(
         smtp=smtp,
         username=username,
         password=password,
-        tls=tls,
+        tls=mode,
         ca_file=ca_file or None,
     )
 

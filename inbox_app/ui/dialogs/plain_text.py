@@ -1,0 +1,34 @@
+"""Widgets that show text as plain text, whatever it looks like.
+
+Names in certificates and profiles, file names of attachments and error messages quoting
+them are chosen by whoever wrote them; a ``QLabel`` left on ``Qt.AutoText`` would draw
+``<img src=...>`` or ``<a href>`` in them as markup. Every label the install dialogs and the
+certificate manager show such text in comes from here.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
+
+
+def plain_label(
+    text: str = "", parent: QWidget | None = None, *, accessible_name: str = ""
+) -> QLabel:
+    """A word-wrapped, selectable label that never interprets ``text`` as markup."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setText(text)
+    if accessible_name:
+        label.setAccessibleName(accessible_name)
+    return label
+
+
+def error_label(parent: QWidget | None = None) -> QLabel:
+    """A plain-text label for a one-line error, hidden until it has something to say."""
+    label = plain_label("", parent, accessible_name="Error")
+    label.setStyleSheet("color: #b00020;")
+    label.hide()
+    return label
