@@ -240,3 +240,15 @@ def test_fields_and_buttons_have_accessible_names(qtbot: Any, env: Env) -> None:
     assert {"To", "Cc", "Bcc", "Subject", "Message body", "Sign", "Encrypt", "Send",
             "Attach files"} <= names  # fmt: skip
     assert "" not in names
+
+
+def test_closing_with_jobs_in_flight_is_safe(qtbot: Any, env: Env) -> None:
+    window = ComposerWindow(env.bridge, "local", Composition("local", to=(BOB,)), now=lambda: NOW)
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # as the main window opens it
+    window.show()
+    window.body_edit.setPlainText("gone soon")
+    with qtbot.waitSignal(window.destroyed, timeout=WAIT):
+        window.close()  # the policy, the certificate check and the last save are queued
+    qtbot.waitUntil(lambda: not env.bridge.is_busy(), timeout=WAIT)
+    (draft,) = env.services().mailbox.store.drafts("local")
+    assert b"gone soon" in draft.raw
