@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -106,7 +107,9 @@ class AccountSetupDialog(QDialog):
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_edit, 1)
         ca_row.addWidget(self.ca_button)
-        form.addRow("&CA file:", ca_row)
+        ca_label = QLabel("&CA file:")
+        ca_label.setBuddy(self.ca_edit)
+        form.addRow(ca_label, ca_row)
         layout.addLayout(form)
         self._server_widgets: list[QWidget] = [
             self.imap_edit,

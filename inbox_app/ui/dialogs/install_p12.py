@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -141,7 +142,9 @@ class InstallP12Dialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.password_edit, 1)
         row.addWidget(self.inspect_button)
-        form.addRow("&Password:", row)
+        password_label = QLabel("&Password:")
+        password_label.setBuddy(self.password_edit)
+        form.addRow(password_label, row)
         layout.addLayout(form)
 
         self.preview_label = plain_label(accessible_name="Certificate details")
@@ -227,6 +230,7 @@ class InstallP12Dialog(QDialog):
         self._set_busy(False)
         self.error_label.setText(one_line(str(error)))
         self.error_label.show()
+        self.adjustSize()
         self.password_edit.setFocus()
         self.password_edit.selectAll()
 
@@ -258,6 +262,7 @@ class InstallP12Dialog(QDialog):
         if preview.suggested_use is not None and self.selected_use() not in preview.allowed_uses:
             self.use_buttons[preview.suggested_use].setChecked(True)
         self._set_busy(False)
+        self.adjustSize()
         self.install_button.setDefault(True)
         self.install_button.setFocus()
 
@@ -285,6 +290,7 @@ class InstallP12Dialog(QDialog):
         self.password_edit.clear()  # the password is not needed any more
         self.result_label.setText(describe_installed(entries))
         self.result_label.show()
+        self.adjustSize()
         self.use_box.setEnabled(False)
         self._set_busy(False)
         self.close_button.setDefault(True)
