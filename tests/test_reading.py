@@ -252,3 +252,39 @@ def test_save_and_open_copy_are_private(tmp_path: Path) -> None:
         assert stat.S_IMODE(copy.stat().st_mode) == 0o600
         assert stat.S_IMODE(copy.parent.stat().st_mode) == 0o700
     assert open_copy(attachment, directory=tmp_path).parent != copy.parent
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # A NUL in an RFC 2231 charset makes the email package raise while parsing.
+        HEAD + b"Content-Type: multipart/mixed; boundary*=utf\x00''q\r\n\r\n"
+        b"--q\r\n\r\nx\r\n--q--\r\n",
+        HEAD + multipart("mixed", text("body"),
+                         b"Content-Type: application/octet-stream; name*=utf\x00''x\r\n\r\nAA"),
+        HEAD + b"Content-Type: text/plain; charset=\"\x00\"\r\n\r\ntext\r\n",
+        HEAD + b"Subject: =?utf-8?b?invalid===?=\r\nContent-Type: text/plain\r\n\r\ntext\r\n",
+        # Deeper than any real message nests.
+        HEAD + b"".join(b'Content-Type: multipart/mixed; boundary="%d"\r\n\r\n--%d\r\n' % (i, i)
+                        for i in range(300)) + b"Content-Type: text/plain\r\n\r\ndeep\r\n",
+    ],
+)  # fmt: skip
+def test_hostile_structure_never_breaks_reading(services: InboxServices, raw: bytes) -> None:
+    opened = read_raw(services, raw, now=NOW)
+    assert opened.headers.from_ == "Alice <alice@example.com>"
+    # Shown somehow (or, if the engine found it malformed, with the banner's error only).
+    assert opened.report.inner is None or opened.text is not None or opened.attachments
+
+
+def test_nested_signed_part_keeps_its_bytes(services: InboxServices, pki: StandardPKI) -> None:
+    signed = sign_message(message(body=b"Signed words.\r\n"), pki.alice.identity, now=NOW)
+    header, _, body = signed.partition(b"\r\n\r\n")
+    fields = [line for line in header.split(b"\r\n")]
+    start = next(i for i, line in enumerate(fields) if line.lower().startswith(b"content-type"))
+    content_type = b"\r\n".join(
+        [fields[start], *[f for f in fields[start + 1 :] if f[:1] in (b" ", b"\t")]]
+    )
+    nested = content_type + b"\r\n\r\n" + body
+    raw = HEAD + multipart("mixed", text("Outer."), nested, boundary="outer")
+    (attachment,) = read_raw(services, raw, now=NOW).attachments
+    assert attachment.data.rstrip(b"\r\n") == nested.rstrip(b"\r\n")

@@ -16,7 +16,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,18 +145,24 @@ def opened_from_report(
     """
     key_name, key_end = _decryption_key(services, report)
     if report.inner is None:
-        headers = _headers(_parse(outer), None) if outer is not None else MessageHeaders()
+        headers = _headers(_parse_header(outer), None) if outer is not None else MessageHeaders()
         return OpenedMessage(
             report, headers, decryption_key=key_name, decryption_key_valid_until=key_end
         )
-    root = _parse(report.inner)
     found = _Found()
-    _visit(root, found, root=True, wants_body=True)
+    try:
+        root = _PARSER.parsebytes(report.inner)
+        _visit(root, found, root=True, wants_body=True)
+    except (*_HEADER_ERRORS, RecursionError):
+        # A structure the email package cannot parse or walk: show the verified entity as
+        # source text rather than nothing (it is what was signed or decrypted, unformatted).
+        root = _parse_header(report.inner)
+        found = _Found(texts=[report.inner.decode("utf-8", errors="replace")])
     return OpenedMessage(
         report,
         _headers(root, report.protected_headers),
-        text="\n".join(found.texts) if found.texts else None,
-        html=sanitize_html(found.html) if found.html is not None else None,
+        text=_newlines("\n".join(found.texts)) if found.texts else None,
+        html=sanitize_html(_newlines(found.html)) if found.html is not None else None,
         attachments=tuple(found.attachments),
         inline=found.inline,
         decryption_key=key_name,
@@ -192,38 +198,46 @@ def _decryption_key(
 
 # ---------------------------------------------------------------------------- headers
 
-_PARSER = BytesParser(policy=email.policy.default)
-# Re-serialising an attached message: keep its header lines as they came.
-_AS_RECEIVED = email.policy.default.clone(refold_source="none")
-# What a malformed header field can make the email package raise while decoding it.
+# compat32 keeps header values as they came and decodes nothing while parsing: the modern
+# policy parses every field eagerly and raises on hostile ones (a NUL in an RFC 2231
+# charset), which must not stop a message from being shown. Fields are decoded one by one,
+# for display, in _decoded.
+_PARSER = BytesParser(policy=email.policy.compat32)
+# Re-serialising an attached message or a nested signed part: CRLF, no refolding, so its
+# bytes stay as they came (and a signature over them can still be checked elsewhere).
+_AS_RECEIVED = email.policy.compat32.clone(linesep="\r\n", max_line_length=0)
+# What a malformed field can make the email package raise while decoding it.
 _HEADER_ERRORS = (ValueError, TypeError, IndexError, LookupError, AttributeError, AssertionError)
+_MAX_DEPTH = 32
 
 
-def _parse(raw: bytes) -> EmailMessage:
-    return _PARSER.parsebytes(raw)
+def _parse_header(raw: bytes) -> Message:
+    """Only the header fields of ``raw`` (an empty message if even they cannot be parsed)."""
+    try:
+        return _PARSER.parsebytes(raw, headersonly=True)
+    except _HEADER_ERRORS:
+        return Message()
 
 
-def _headers(message: EmailMessage, protected: dict[str, str] | None) -> MessageHeaders:
+def _headers(message: Message, protected: dict[str, str] | None) -> MessageHeaders:
     """The header block shown: RFC 9788 protected fields first, then the message's own."""
 
-    def value(name: str) -> str:
+    def raw_values(name: str) -> list[str]:
         if protected is not None and name in protected:
-            return _decoded(name, protected[name])
-        try:
-            values = message.get_all(name) or []
-            return one_line(", ".join(str(v) for v in values))
-        except _HEADER_ERRORS:
-            return ""
+            return [protected[name]]
+        # raw_items: the values exactly as parsed (get_all would wrap 8-bit ones in Header).
+        return [str(v) for key, v in message.raw_items() if key.lower() == name]
+
+    def value(name: str) -> str:
+        return ", ".join(_decoded(name, raw) for raw in raw_values(name))
 
     date: datetime | None = None
-    try:
-        if protected is not None and "date" in protected:
-            header: object = email.policy.default.header_factory("date", protected["date"])
-        else:
-            header = message["date"]
-        date = getattr(header, "datetime", None)
-    except _HEADER_ERRORS:
-        date = None
+    dates = raw_values("date")
+    if dates:
+        try:
+            date = email.policy.default.header_factory("date", _unescape(dates[0])).datetime
+        except _HEADER_ERRORS:
+            date = None
     return MessageHeaders(
         from_=value("from"),
         to=value("to"),
@@ -235,10 +249,17 @@ def _headers(message: EmailMessage, protected: dict[str, str] | None) -> Message
 
 
 def _decoded(name: str, raw_value: str) -> str:
+    """A field's value for display: encoded words decoded, one line."""
+    value = _unescape(raw_value)
     try:
-        return one_line(str(email.policy.default.header_factory(name, raw_value)))
+        return one_line(str(email.policy.default.header_factory(name, value)))
     except _HEADER_ERRORS:
-        return one_line(raw_value)
+        return one_line(value)
+
+
+def _unescape(value: str) -> str:
+    """Raw 8-bit bytes in a field (parsed as surrogate escapes) read as UTF-8 (RFC 6532)."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 # ---------------------------------------------------------------------------- the MIME tree
@@ -272,13 +293,18 @@ class _Found:
         return bool(self.texts) or self.html is not None
 
 
-def _visit(part: Message, found: _Found, *, root: bool = False, wants_body: bool) -> None:
+def _visit(
+    part: Message, found: _Found, *, root: bool = False, wants_body: bool, depth: int = 0
+) -> None:
     """Sort one entity into body, inline resources and attachments.
 
     ``wants_body``: this entity is where the body may still be (the root, the first part of
     a multipart/mixed, the start of a multipart/related).
     """
     ctype = part.get_content_type()
+    if depth > _MAX_DEPTH:
+        _attach(part, found)  # no legitimate mail nests this deep; keep it as a file
+        return
     if not root and ctype in _NESTED_SECURITY:
         _attach(part, found, nested=True)
         return
@@ -286,12 +312,12 @@ def _visit(part: Message, found: _Found, *, root: bool = False, wants_body: bool
         _attach(part, found)  # an attached message is a file to open, not more body
         return
     if part.is_multipart():
-        children = [child for child in part.get_payload() if isinstance(child, Message)]
+        children = _children(part)
         subtype = part.get_content_subtype()
         if subtype == "alternative" and wants_body:
-            _visit_alternative(children, found)
+            _visit_alternative(children, found, depth)
         elif subtype == "related":
-            _visit_related(part, children, found, wants_body=wants_body)
+            _visit_related(part, children, found, wants_body=wants_body, depth=depth)
         else:
             # multipart/mixed and anything unknown (RFC 2046 §5.1.3): the first part that
             # can be a body is the body, the others are attachments.
@@ -300,7 +326,7 @@ def _visit(part: Message, found: _Found, *, root: bool = False, wants_body: bool
                 if not body_here and _is_more_text(child, found):
                     found.texts.append(_text_of(child))
                 else:
-                    _visit(child, found, wants_body=body_here)
+                    _visit(child, found, wants_body=body_here, depth=depth + 1)
         return
     if wants_body and not found.has_body and _may_be_body(part) and ctype in _BODY_TYPES:
         if ctype == "text/html":
@@ -311,14 +337,19 @@ def _visit(part: Message, found: _Found, *, root: bool = False, wants_body: bool
     _attach(part, found)
 
 
-def _visit_alternative(children: list[Message], found: _Found) -> None:
+def _children(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    return [child for child in payload if isinstance(child, Message)] if payload else []
+
+
+def _visit_alternative(children: list[Message], found: _Found, depth: int) -> None:
     """RFC 2046 §5.1.4: the parts say the same thing, the last is the richest."""
     text = html = None
     rich: Message | None = None
     for child in children:
         ctype = child.get_content_type()
         if ctype in _NESTED_SECURITY or _is_attachment(child):
-            _visit(child, found, wants_body=False)
+            _visit(child, found, wants_body=False, depth=depth + 1)
         elif ctype == "text/plain":
             text = child
         elif ctype == "text/html":
@@ -329,7 +360,7 @@ def _visit_alternative(children: list[Message], found: _Found) -> None:
             _attach(child, found)  # e.g. text/calendar beside the invitation's text
     if rich is not None and html is None:
         sub = _Found()
-        _visit(rich, sub, wants_body=True)
+        _visit(rich, sub, wants_body=True, depth=depth + 1)
         found.html = sub.html
         found.texts.extend(sub.texts if text is None else [])
         found.attachments.extend(sub.attachments)
@@ -341,7 +372,7 @@ def _visit_alternative(children: list[Message], found: _Found) -> None:
 
 
 def _visit_related(
-    part: Message, children: list[Message], found: _Found, *, wants_body: bool
+    part: Message, children: list[Message], found: _Found, *, wants_body: bool, depth: int
 ) -> None:
     """RFC 2387: the start part is the body, the others are the resources it refers to."""
     if not children:
@@ -351,7 +382,7 @@ def _visit_related(
     if isinstance(start, str):
         wanted = _content_id(start)
         index = next((i for i, c in enumerate(children) if _cid_of(c) == wanted), 0)
-    _visit(children[index], found, wants_body=wants_body)
+    _visit(children[index], found, wants_body=wants_body, depth=depth + 1)
     for position, child in enumerate(children):
         if position == index:
             continue
@@ -359,7 +390,7 @@ def _visit_related(
         if cid and child.get_content_maintype() == "image" and not _is_attachment(child):
             _add_inline(child, cid, found)
         else:
-            _visit(child, found, wants_body=False)
+            _visit(child, found, wants_body=False, depth=depth + 1)
 
 
 def _may_be_body(part: Message) -> bool:
@@ -380,7 +411,7 @@ def _is_more_text(part: Message, found: _Found) -> bool:
         and found.html is None
         and part.get_content_type() == "text/plain"
         and not _is_attachment(part)
-        and part.get_filename() is None
+        and _raw_filename(part) is None
     )
 
 
@@ -403,10 +434,23 @@ def _add_inline(part: Message, cid: str, found: _Found) -> None:
 
 
 def _raw_filename(part: Message) -> str | None:
-    try:
-        return part.get_filename()
-    except _HEADER_ERRORS:
-        return None
+    """The part's file name: Content-Disposition's filename, else Content-Type's name.
+
+    Decoded here rather than by compat32, which turns raw UTF-8 names into U+FFFD; RFC 2231
+    and (as many agents send it) RFC 2047 encodings are both understood.
+    """
+    for field_name, param in (("content-disposition", "filename"), ("content-type", "name")):
+        raw = next((str(v) for k, v in part.raw_items() if k.lower() == field_name), None)
+        if raw is None:
+            continue
+        try:
+            parsed = email.policy.default.header_factory(field_name, _unescape(raw))
+            name = parsed.params.get(param)
+        except _HEADER_ERRORS:
+            continue
+        if isinstance(name, str) and name:
+            return _decoded("subject", name) if "=?" in name else name
+    return None
 
 
 def _cid_of(part: Message) -> str | None:
@@ -424,9 +468,7 @@ def _content_id(value: str) -> str:
 def _data_of(part: Message) -> bytes:
     if part.get_content_maintype() == "message" and part.is_multipart():
         # The email package parsed the attached message(s): serialise what it holds.
-        payload = part.get_payload()
-        messages = payload if isinstance(payload, list) else []
-        return b"".join(m.as_bytes(policy=_AS_RECEIVED) for m in messages if isinstance(m, Message))
+        return b"".join(m.as_bytes(policy=_AS_RECEIVED) for m in _children(part))
     if part.is_multipart():
         return part.as_bytes(policy=_AS_RECEIVED)  # a nested signed part, as a whole entity
     data = part.get_payload(decode=True)
@@ -434,14 +476,24 @@ def _data_of(part: Message) -> bytes:
 
 
 def _text_of(part: Message) -> str:
+    """A text part decoded with its charset (UTF-8 when that is missing or unknown)."""
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return ""
     try:
-        content = part.get_content() if isinstance(part, EmailMessage) else None
-    except (LookupError, ValueError, AssertionError, UnicodeError):
-        content = None
-    if not isinstance(content, str):
-        data = part.get_payload(decode=True)
-        content = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else ""
-    return content.replace("\r\n", "\n")  # the wire's CRLF, as text
+        charset = part.get_content_charset() or "utf-8"
+    except _HEADER_ERRORS:
+        charset = "utf-8"
+    if charset in ("us-ascii", "ascii"):
+        charset = "utf-8"  # a superset: mislabelled 8-bit text is common
+    try:
+        return data.decode(charset, errors="replace")
+    except (LookupError, ValueError):
+        return data.decode("utf-8", errors="replace")
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n")  # the wire's CRLF, as text
 
 
 def _fallback_name(ctype: str) -> str:
