@@ -84,6 +84,7 @@ def run(
         def factory() -> InboxServices:
             return user_session(user_home)
 
+    _quiet_offscreen_noise()
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Inbox")
@@ -144,6 +145,18 @@ def _exit_for_benchmark(app: QApplication, window: MainWindow, mode: str) -> Non
     window.message_view.viewport().installEventFilter(painted)
 
 
+def _quiet_offscreen_noise() -> None:
+    """Drop the offscreen platform's "propagateSizeHints" notice; keep every other message."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler  # noqa: PLC0415
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        if "does not support propagateSizeHints" in message:
+            return
+        sys.stderr.write(f"{message}\n")
+
+    qInstallMessageHandler(handler)
+
+
 def run_self_test() -> int:
     """Crypto round trip, the keyring, the store, and a window painted offscreen.
 
@@ -179,6 +192,7 @@ def _paint_window() -> None:
     from inbox_app.ui.bridge import Bridge  # noqa: PLC0415
     from inbox_app.ui.main_window import MainWindow  # noqa: PLC0415
 
+    _quiet_offscreen_noise()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="inbox-selftest-") as scratch:
         home = Path(scratch)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from inbox_app.services.app import InboxServices
+from inbox_app.services.compose import Composition, html_to_text
 from inbox_app.services.mailbox import SyncResult
 from inbox_app.services.reading import OpenedMessage, read_raw, read_stored
 from inbox_app.services.summaries import MessageSummary
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.message_view.setAlternatingRowColors(True)
         self.message_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.message_view.setAccessibleName("Messages")
+        self.message_view.setIconSize(QSize(32, 16))  # room for the lock and the seal
         header = self.message_view.header()
         header.resizeSection(SECURITY_COLUMN, 70)
         header.resizeSection(FROM_COLUMN, 220)
@@ -99,10 +101,12 @@ class MainWindow(QMainWindow):
         header.resizeSection(DATE_COLUMN, 130)
         self.message_view.selectionModel().currentRowChanged.connect(self._message_changed)
 
-        self.reader = ReaderView()
+        self.reader = ReaderView(bridge)
         self.reader.install_p12_requested.connect(self.install_p12)
         self.reader.install_profile_requested.connect(self.install_profile)
         self.reader.link_clicked.connect(self._link_clicked)
+        self.reader.reply_requested.connect(self.reply)
+        self.reader.forward_requested.connect(self.forward)
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.message_view)
@@ -280,10 +284,13 @@ class MainWindow(QMainWindow):
             return read_stored(services, account, folder, uid, now=clock())
 
         def done(opened: OpenedMessage) -> None:
+            if opened.report.protected_headers and opened.headers.subject:
+                self.messages.set_protected_subject(summary, opened.headers.subject)
             if self.messages.summary(self.message_view.currentIndex().row()) == summary:
                 self._show(opened)
-                flags = (*summary.flags, "\\Seen")
-                self.messages.update_flags(uid, flags)
+            if opened.seen and "\\Seen" not in summary.flags:
+                self.messages.update_flags(uid, (*summary.flags, "\\Seen"))
+                self.refresh_tree()
 
         self._bridge.run(job, done, self._open_failed)
 
@@ -445,14 +452,17 @@ class MainWindow(QMainWindow):
         accounts = self.folders.accounts()
         return accounts[0].name if accounts else None
 
-    def compose(self, composition: object | None = None) -> QWidget | None:
+    def _open_composer(self, composition: Composition) -> None:
+        self.compose(composition)
+
+    def compose(self, composition: Composition | None = None) -> QWidget | None:
         from inbox_app.ui.views.composer import ComposerWindow  # noqa: PLC0415
 
         account = self.current_account()
         if account is None:
             self.errors.ask_attention("No account", "Add an account before writing mail.")
             return None
-        composer = ComposerWindow(self._bridge, account, composition, None, now=self._clock)  # type: ignore[arg-type]
+        composer = ComposerWindow(self._bridge, account, composition, None, now=self._clock)
         composer.sent.connect(self._sent)
         composer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         composer.destroyed.connect(lambda _=None, c=composer: self._forget(c))
@@ -460,17 +470,49 @@ class MainWindow(QMainWindow):
         composer.show()
         return composer
 
+    def composers(self) -> list[QWidget]:
+        """The composer windows open now."""
+        return list(self._composers)
+
     def _forget(self, composer: QWidget) -> None:
         if composer in self._composers:
             self._composers.remove(composer)
 
-    def reply(self, *, reply_all: bool = False) -> QWidget | None:
-        from inbox_app.services.compose import reply_to  # noqa: PLC0415
+    def reply(self, *, reply_all: bool = False) -> None:
+        """Open a composer replying to the shown message (encrypted if it was)."""
+        from inbox_app.services.compose import policy, reply_to  # noqa: PLC0415
 
         opened, account = self._opened, self.current_account()
         if opened is None or account is None:
-            return None
-        return self.compose(reply_to(opened, account=account, reply_all=reply_all))
+            return
+
+        def job(services: InboxServices) -> Composition:
+            return reply_to(
+                opened, account=account, reply_all=reply_all, policy=policy(services, account)
+            )
+
+        self._bridge.run(job, self._open_composer)
+
+    def forward(self) -> None:
+        """A new message quoting the shown one's root content as plain text."""
+        opened, account = self._opened, self.current_account()
+        if opened is None or account is None:
+            return
+        subject = opened.headers.subject
+        if not subject.lower().startswith("fwd:"):
+            subject = f"Fwd: {subject}"
+        body = "\n".join(
+            [
+                "",
+                "-------- Forwarded message --------",
+                f"From: {opened.headers.from_}",
+                f"Subject: {opened.headers.subject}",
+                "",
+                opened.text or (html_to_text(opened.html) if opened.html else ""),
+            ]
+        )
+        encrypted = opened.report.encryption.value != "none"
+        self.compose(Composition(account=account, subject=subject, body=body, encrypt=encrypted))
 
     @Slot(str)
     def _sent(self, outcome: str) -> None:

@@ -77,7 +77,7 @@ class ScreenshotTour(QObject):
                     functools.partial(self._shown, summary.uid),
                 )
             )
-        self._steps.append(_Step("composer", self._composer, lambda: True))
+        self._steps.append(_Step("composer", self._composer, self._composer_open))
         self._steps.append(_Step("certificates", self._certificates, lambda: True))
 
     def _select(self, row: int) -> QWidget | None:
@@ -89,7 +89,15 @@ class ScreenshotTour(QObject):
         return opened is not None and opened.uid == uid
 
     def _composer(self) -> QWidget | None:
-        return self._window.reply() or self._window.compose()
+        # A reply to the last message shown: the composer opens when its job is back.
+        self._window.reply()
+        return None
+
+    def _composer_open(self) -> bool:
+        composers = self._window.composers()
+        if composers:
+            self._target = composers[-1]
+        return bool(composers)
 
     def _certificates(self) -> QWidget | None:
         return self._window.show_certificates()

@@ -25,6 +25,7 @@ from PySide6.QtGui import QFont
 from inbox_app.services.app import InboxServices
 from inbox_app.services.summaries import MessageSummary
 from inbox_app.ui.bridge import Bridge
+from inbox_app.ui.icons import security_icon
 
 PAGE_SIZE = 200
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -43,7 +44,8 @@ SECURITY_LABELS = {
     "signed+encrypted": "Signed, encrypted",
     "none": "",
 }
-SECURITY_SYMBOLS = {"signed": "✍", "encrypted": "🔒", "signed+encrypted": "🔒✍", "none": ""}
+# RFC 9788 §4.3: an encrypted message's outer Subject is "[...]"; the real one is inside.
+HIDDEN_SUBJECT = "[...]"
 
 
 class MessageListModel(QAbstractTableModel):
@@ -64,6 +66,9 @@ class MessageListModel(QAbstractTableModel):
         self._exhausted = True
         self._loading = False
         self._generation = 0  # pages for a folder no longer shown are dropped
+        # Protected subjects seen this session (RFC 9788), by (account, folder, uid): kept
+        # in memory only, because decrypted text is never written to disk.
+        self._protected: dict[tuple[str, str, int], str] = {}
 
     # ---------------------------------------------------------------- folder
 
@@ -107,6 +112,16 @@ class MessageListModel(QAbstractTableModel):
 
     def is_loading(self) -> bool:
         return self._loading
+
+    def set_protected_subject(self, summary: MessageSummary, subject: str) -> None:
+        """Show the subject found inside an encrypted message (for this session only)."""
+        key = (summary.account, summary.folder, summary.uid)
+        if not subject or self._protected.get(key) == subject:
+            return
+        self._protected[key] = subject
+        row = self.row_of(summary.uid)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, SUBJECT_COLUMN), self.index(row, SUBJECT_COLUMN))
 
     def update_flags(self, uid: int, flags: tuple[str, ...]) -> None:
         """Reflect a flag change made through the services (no reload needed)."""
@@ -198,7 +213,11 @@ class MessageListModel(QAbstractTableModel):
         summary = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            if column == SUBJECT_COLUMN:
+                return self._subject(summary)
             return _display(summary, column)
+        if role == Qt.ItemDataRole.DecorationRole and column == SECURITY_COLUMN:
+            return security_icon(summary.security) if summary.security != "none" else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == SECURITY_COLUMN:
                 return SECURITY_LABELS[summary.security] or "Not signed or encrypted"
@@ -215,6 +234,14 @@ class MessageListModel(QAbstractTableModel):
             return summary
         return None
 
+    def _subject(self, summary: MessageSummary) -> str:
+        protected = self._protected.get((summary.account, summary.folder, summary.uid))
+        if protected is not None:
+            return _one_line(protected)
+        if summary.subject == HIDDEN_SUBJECT and "encrypted" in summary.security:
+            return "(encrypted subject)"
+        return _display(summary, SUBJECT_COLUMN)
+
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -223,7 +250,7 @@ class MessageListModel(QAbstractTableModel):
 
 def _display(summary: MessageSummary, column: int) -> str:
     if column == SECURITY_COLUMN:
-        return SECURITY_SYMBOLS[summary.security]
+        return ""  # an icon (DecorationRole); the words are in the tooltip
     if column == FROM_COLUMN:
         return _one_line(summary.from_addr)
     if column == SUBJECT_COLUMN:
