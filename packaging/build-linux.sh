@@ -96,7 +96,8 @@ self_test() {
   env XDG_DATA_HOME="$home/data" XDG_CONFIG_HOME="$home/config" \
     XDG_RUNTIME_DIR="$home/runtime" INBOX_APP_HOME="$home/inbox" \
     QT_QPA_PLATFORM=offscreen dbus-run-session -- sh -c '
-      eval "$(printf %s inbox-build-keyring | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+      eval "$(printf %s inbox-build-keyring \
+        | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
       start=$(date +%s.%N)
       "$@" >&2 || exit $?
       awk -v a="$start" -v b="$(date +%s.%N)" "BEGIN { printf \"%.2f\", b - a }"

@@ -24,7 +24,8 @@ done
 
 refresh() {
   command -v update-mime-database >/dev/null && update-mime-database "$data/mime" || true
-  command -v update-desktop-database >/dev/null && update-desktop-database -q "$data/applications" || true
+  command -v update-desktop-database >/dev/null \
+    && update-desktop-database -q "$data/applications" || true
   command -v gtk-update-icon-cache >/dev/null \
     && gtk-update-icon-cache -q -t -f "$data/icons/hicolor" 2>/dev/null || true
 }
