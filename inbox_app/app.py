@@ -12,23 +12,31 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from inbox_app.cli.main import build_parser
-from inbox_app.cli.main import main as cli_main
-
 EXIT_BAD_INPUT = 2
 
 
-def _subcommands() -> set[str]:
-    parser = build_parser()
-    for action in parser._actions:  # argparse keeps sub-parsers here and nowhere public
-        if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
+# The CLI's sub-commands, spelt out so that starting the GUI never imports the CLI (and
+# the whole engine with it) before the first window paints. A test keeps this in step
+# with the parser.
+SUBCOMMANDS = frozenset(
+    {
+        "account",
+        "cert",
+        "contact",
+        "messages",
+        "outbox",
+        "profile",
+        "search",
+        "send",
+        "show",
+        "smime",
+        "sync",
+    }
+)
 
 
 def wants_cli(argv: Sequence[str]) -> bool:
     """Whether ``argv`` is a command-line invocation (a sub-command, --help, --version)."""
-    commands = _subcommands()
     skip = False
     for arg in argv:
         if skip:
@@ -41,7 +49,7 @@ def wants_cli(argv: Sequence[str]) -> bool:
             continue
         if arg.startswith("-"):
             continue
-        return arg in commands
+        return arg in SUBCOMMANDS
     return False
 
 
@@ -70,6 +78,8 @@ def gui_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if wants_cli(args):
+        from inbox_app.cli.main import main as cli_main  # noqa: PLC0415
+
         return cli_main(args)
     parsed = gui_parser().parse_args(args)
     if parsed.screenshots is not None and not parsed.demo:

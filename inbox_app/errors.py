@@ -24,3 +24,12 @@ Anything that is not an ``InboxError`` is a bug and keeps its traceback.
 
 class InboxError(Exception):
     """Base class of all errors Inbox raises deliberately; ``str()`` is user-facing."""
+
+
+def one_line(text: str) -> str:
+    """``text`` as a single line of plain text: control characters become spaces.
+
+    Error messages and certificate names can carry attacker-controlled text; a line break
+    or terminal escape in one must not let it forge a second line of a report or a log.
+    """
+    return "".join(ch if ch.isprintable() else " " for ch in text)

@@ -47,3 +47,23 @@ def test_screenshots_need_the_demo(capsys) -> None:
 
     assert main(["--screenshots", "x"]) == 2
     assert "--demo" in capsys.readouterr().err
+
+
+def test_the_subcommand_list_matches_the_parser() -> None:
+    import argparse
+
+    from inbox_app.app import SUBCOMMANDS
+    from inbox_app.cli.main import build_parser
+
+    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(action.choices) == SUBCOMMANDS
+
+
+def test_the_engine_exports_load_lazily() -> None:
+    from inbox_app import smime
+
+    assert sorted(smime._LAZY) == sorted(smime.__all__)
+    for name in smime.__all__:
+        assert getattr(smime, name) is not None
+    with pytest.raises(AttributeError):
+        _ = smime.no_such_recipe

@@ -102,7 +102,8 @@ def test_the_banner_shows_each_demo_state(
     if key == "historic":
         assert opened.report.historic_key is True
     if key == "newsletter":
-        assert opened.html is not None and "https://" not in opened.html
+        assert opened.html is not None
+        assert "https://" not in opened.html
 
 
 def test_an_encrypted_subject_shows_in_the_list_once_opened(qtbot, demo: Demo) -> None:
@@ -137,7 +138,7 @@ def test_a_p12_attachment_installs_through_the_dialog(qtbot, demo: Demo) -> None
     before = demo.run(lambda s: len(s.keystore.identities()))
     dialog.password_edit.setText(demo.home.p12_password)
     dialog.inspect()
-    qtbot.waitUntil(lambda: dialog.use_box.isEnabled(), timeout=WAIT)
+    qtbot.waitUntil(dialog.use_box.isEnabled, timeout=WAIT)
     dialog.use_buttons["both"].setChecked(True)
     with qtbot.waitSignal(dialog.installed, timeout=WAIT):
         dialog.install()
@@ -149,7 +150,7 @@ def test_a_profile_attachment_opens_the_profile_flow(qtbot, demo: Demo) -> None:
     attachment = next(a for a in opened.attachments if a.kind is AttachmentKind.PROFILE)
     demo.window.reader.install_profile_requested.emit(attachment.data, attachment.filename)
     dialog = _dialog(demo.window, InstallProfileDialog)
-    qtbot.waitUntil(lambda: dialog.install_button.isEnabled(), timeout=WAIT)
+    qtbot.waitUntil(dialog.install_button.isEnabled, timeout=WAIT)
     assert "verified" in dialog.contents.toPlainText().lower() or dialog.findChildren(QWidget)
     with qtbot.waitSignal(dialog.installed, timeout=WAIT):
         dialog.install()
@@ -166,14 +167,15 @@ def test_compose_and_send_an_encrypted_message_to_yourself(qtbot, demo: Demo) ->
     composer.subject_edit.setText("Note to self")
     composer.body_edit.setPlainText("Remember the launch on the 14th.")
     composer.encrypt_box.setChecked(True)
-    qtbot.waitUntil(lambda: composer.send_button.isEnabled(), timeout=WAIT)
+    qtbot.waitUntil(composer.send_button.isEnabled, timeout=WAIT)
     with qtbot.waitSignal(composer.sent, timeout=WAIT):
         composer.send()
     before = len(demo.home.uids)
     window.sync_all()
     qtbot.waitUntil(lambda: window.messages.rowCount() == before + 1, timeout=WAIT)
     newest = window.messages.summary(0)
-    assert newest is not None and "encrypted" in newest.security
+    assert newest is not None
+    assert "encrypted" in newest.security
     opened = open_uid(qtbot, demo, newest.uid)
     assert opened.report.encryption.value == "aead"
     assert opened.headers.subject == "Note to self"
@@ -213,7 +215,8 @@ def test_a_file_opened_with_the_app_goes_to_its_flow(
         _dialog(window, InstallProfileDialog)
     else:
         assert window.opened_file_kind == "message"
-        assert window.opened is not None and window.opened.uid is None
+        assert window.opened is not None
+        assert window.opened.uid is None
         assert window.reader.banner.level() is BannerLevel.GOOD
 
 
@@ -270,7 +273,8 @@ def test_the_gui_thread_stays_responsive_while_the_worker_is_busy(qtbot, demo: D
     demo.window.sync_all()
     qtbot.waitUntil(lambda: bool(done) and not demo.window.bridge.is_busy(), timeout=WAIT)
     timer.stop()
-    assert gaps and max(gaps) < 0.1, f"the GUI thread stalled for {max(gaps):.3f} s"
+    assert gaps
+    assert max(gaps) < 0.1, f"the GUI thread stalled for {max(gaps):.3f} s"
 
 
 def test_screenshots_of_the_demo(tmp_path: Path) -> None:
@@ -286,7 +290,8 @@ def test_screenshots_of_the_demo(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in tmp_path.glob("*.png"))
     assert names[0] == "01-main-window.png"
-    assert any("composer" in n for n in names) and any("certificates" in n for n in names)
+    assert any("composer" in n for n in names)
+    assert any("certificates" in n for n in names)
     assert sum("reader" in n for n in names) == 8
     assert result.stderr.strip() == ""
 
@@ -320,5 +325,6 @@ def test_self_test_fails_in_one_line_without_a_keyring(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "keyring" in result.stderr.lower()
+    assert result.stderr.count("\n") == 1
+    assert "keyring" in result.stderr.lower()
     assert "Traceback" not in result.stderr

@@ -99,11 +99,16 @@ def test_message_rows_are_one_line_and_unread_is_bold(
     with qtbot.waitSignal(model.loaded, timeout=5000):
         model.set_folder("Demo", "INBOX")
     subject = model.data(model.index(0, 2))
-    assert "\n" not in subject and "\r" not in subject
+    assert "\n" not in subject
+    assert "\r" not in subject
     from PySide6.QtCore import Qt
 
     bold = [model.data(model.index(row, 1), Qt.ItemDataRole.FontRole) for row in range(3)]
-    assert [font is not None and font.bold() for font in bold] == [False, True, True]  # uid 3 (newest, first) is seen
+    assert [font is not None and font.bold() for font in bold] == [
+        False,
+        True,
+        True,
+    ]  # uid 3: newest, seen
 
 
 def test_a_page_for_a_folder_no_longer_shown_is_dropped(

@@ -128,6 +128,7 @@ from inbox_app.credentials.keystore import (
     StoredIdentity,
     check_usable,
 )
+from inbox_app.errors import one_line
 from inbox_app.fileio import atomic_write, read_file
 from inbox_app.paths import ensure_private_dir
 from inbox_app.smime import (
@@ -144,7 +145,6 @@ from inbox_app.smime import (
 )
 from inbox_app.smime.certificates import email_addresses, fingerprint, subject_text
 from inbox_app.smime.pathvalidation import PROFILE_SIGNER
-from inbox_app.smime.report import one_line
 
 PKCS12_PAYLOAD = "com.apple.security.pkcs12"
 CERTIFICATE_PAYLOADS = frozenset(

@@ -11,10 +11,11 @@ import email.utils
 import re
 from html.parser import HTMLParser
 
+from inbox_app.errors import one_line
 from inbox_app.services.compose_message import Composition, bare_address, split_addresses
 from inbox_app.services.compose_security import SecurityPolicy
 from inbox_app.services.reading import OpenedMessage
-from inbox_app.smime.report import EncryptionStatus, one_line
+from inbox_app.smime.report import EncryptionStatus
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 # Paragraphs stand apart (an empty line around them); other blocks start a new line.

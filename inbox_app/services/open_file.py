@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inbox_app.errors import one_line
 from inbox_app.fileio import StorageError
-from inbox_app.smime.report import one_line
 
 MAX_FILE_BYTES = 50 * 2**20
 

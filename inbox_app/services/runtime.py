@@ -16,12 +16,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from inbox_app.services.app import InboxServices
+if TYPE_CHECKING:
+    from inbox_app.services.app import InboxServices
 
 T = TypeVar("T")
-Job = Callable[[InboxServices], T]
+Job = Callable[["InboxServices"], T]
 
 
 class Runtime:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inbox_app.credentials.secrets import OsKeyring, SecretStore
-from inbox_app.errors import InboxError
+from inbox_app.errors import InboxError, one_line
 from inbox_app.services.demo_pki import issue_ca, issue_leaf
 from inbox_app.smime import (
     EncryptionStatus,
@@ -39,7 +39,6 @@ from inbox_app.smime import (
     open_message,
     sign_message,
 )
-from inbox_app.smime.report import one_line
 from inbox_app.store import MailStore, MessageSummary
 
 CRYPTO = "S/MIME round trip"

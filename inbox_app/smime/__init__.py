@@ -11,29 +11,74 @@ Recipes:
 The ASN.1 plumbing lives in the private ``_der``, ``_cms`` and ``_enveloped`` modules.
 """
 
-from inbox_app.smime.decrypt import Decrypted, decrypt_envelope
-from inbox_app.smime.encrypt import encrypt_message
-from inbox_app.smime.errors import (
-    DecryptionError,
-    IdentityError,
-    MalformedError,
-    NoMatchingKeyError,
-    SignatureVerificationError,
-    SmimeError,
-    UnsupportedError,
-)
-from inbox_app.smime.identity import Identity, load_identity
-from inbox_app.smime.layers import open_message
-from inbox_app.smime.report import (
-    EncryptionStatus,
-    Report,
-    SignatureStatus,
-    SignedLayer,
-    Signer,
-)
-from inbox_app.smime.sign import sign_message
-from inbox_app.smime.trust import TrustStore, load_certificates
-from inbox_app.smime.verify import VerifiedSignature, verify_signed_data
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inbox_app.smime.decrypt import Decrypted, decrypt_envelope
+    from inbox_app.smime.encrypt import encrypt_message
+    from inbox_app.smime.errors import (
+        DecryptionError,
+        IdentityError,
+        MalformedError,
+        NoMatchingKeyError,
+        SignatureVerificationError,
+        SmimeError,
+        UnsupportedError,
+    )
+    from inbox_app.smime.identity import Identity, load_identity
+    from inbox_app.smime.layers import open_message
+    from inbox_app.smime.report import (
+        EncryptionStatus,
+        Report,
+        SignatureStatus,
+        SignedLayer,
+        Signer,
+    )
+    from inbox_app.smime.sign import sign_message
+    from inbox_app.smime.trust import TrustStore, load_certificates
+    from inbox_app.smime.verify import VerifiedSignature, verify_signed_data
+
+# PEP 562: the recipes load on first use, so that importing one light module of the
+# engine (report, errors) does not pull in every primitive: the GUI paints its first
+# window before the crypto stack has loaded.
+_LAZY = {
+    "Decrypted": "inbox_app.smime.decrypt",
+    "DecryptionError": "inbox_app.smime.errors",
+    "EncryptionStatus": "inbox_app.smime.report",
+    "Identity": "inbox_app.smime.identity",
+    "IdentityError": "inbox_app.smime.errors",
+    "MalformedError": "inbox_app.smime.errors",
+    "NoMatchingKeyError": "inbox_app.smime.errors",
+    "Report": "inbox_app.smime.report",
+    "SignatureStatus": "inbox_app.smime.report",
+    "SignatureVerificationError": "inbox_app.smime.errors",
+    "SignedLayer": "inbox_app.smime.report",
+    "Signer": "inbox_app.smime.report",
+    "SmimeError": "inbox_app.smime.errors",
+    "TrustStore": "inbox_app.smime.trust",
+    "UnsupportedError": "inbox_app.smime.errors",
+    "VerifiedSignature": "inbox_app.smime.verify",
+    "decrypt_envelope": "inbox_app.smime.decrypt",
+    "encrypt_message": "inbox_app.smime.encrypt",
+    "load_certificates": "inbox_app.smime.trust",
+    "load_identity": "inbox_app.smime.identity",
+    "open_message": "inbox_app.smime.layers",
+    "sign_message": "inbox_app.smime.sign",
+    "verify_signed_data": "inbox_app.smime.verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Decrypted",

@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 
 from cryptography import x509
 
+from inbox_app.errors import one_line
 from inbox_app.smime import _cms, mime
 from inbox_app.smime.algorithms import MICALG
 from inbox_app.smime.decrypt import decrypt_envelope
@@ -38,7 +39,6 @@ from inbox_app.smime.report import (
     Report,
     SignatureStatus,
     SignedLayer,
-    one_line,
     worst,
 )
 from inbox_app.smime.sender import address_matches, sender_from_fields

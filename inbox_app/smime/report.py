@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
+if TYPE_CHECKING:
+    from cryptography import x509
 
-from inbox_app.smime._cms import KeyPreference
+    from inbox_app.smime._cms import KeyPreference
 
 
 class SignatureStatus(enum.StrEnum):
@@ -39,15 +40,6 @@ _SEVERITY = {
 def worst(*statuses: SignatureStatus) -> SignatureStatus:
     """Return the most severe of ``statuses`` (``unsigned`` when none are given)."""
     return max(statuses, key=_SEVERITY.__getitem__, default=SignatureStatus.UNSIGNED)
-
-
-def one_line(text: str) -> str:
-    """``text`` as a single line of plain text: control characters become spaces.
-
-    Certificate names are attacker-controlled; a line break or terminal escape in one must
-    not let it forge a second line of a report.
-    """
-    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 class EncryptionStatus(enum.StrEnum):

@@ -14,17 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inbox_app.errors import InboxError
+from inbox_app.errors import InboxError, one_line
 from inbox_app.paths import resolve_home
-from inbox_app.services.app import InboxServices
 from inbox_app.services.runtime import Runtime
-from inbox_app.services.sessions import demo_session, scratch_session, user_session
-from inbox_app.smime.report import one_line
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from inbox_app.services.app import InboxServices
     from inbox_app.ui.main_window import MainWindow
+
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -77,11 +76,15 @@ def run(
         demo_home = scratch
 
         def factory() -> InboxServices:
+            from inbox_app.services.sessions import demo_session  # noqa: PLC0415
+
             return demo_session(demo_home, now=_utc_now())
     else:
         user_home = resolve_home(home)
 
         def factory() -> InboxServices:
+            from inbox_app.services.sessions import user_session  # noqa: PLC0415
+
             return user_session(user_home)
 
     _quiet_offscreen_noise()
@@ -106,9 +109,12 @@ def run(
         _exit_for_benchmark(app, window, bench)
     try:
         window.show()
-        window.start(sync=True)
-        if file is not None:
-            window.open_path(file)
+        if bench != "first-paint":
+            opened_file = file
+            window.start_after_first_paint(
+                sync=True,
+                then=(lambda: window.open_path(opened_file)) if opened_file is not None else None,
+            )
         if screenshots is not None:
             from inbox_app.ui.screenshots import ScreenshotTour  # noqa: PLC0415
 
@@ -196,6 +202,8 @@ def _paint_window() -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory(prefix="inbox-selftest-") as scratch:
         home = Path(scratch)
+        from inbox_app.services.sessions import scratch_session  # noqa: PLC0415
+
         runtime = Runtime(lambda: scratch_session(home))
         try:
             window = MainWindow(Bridge(runtime))

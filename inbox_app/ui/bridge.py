@@ -11,13 +11,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from inbox_app.errors import InboxError
-from inbox_app.services.app import InboxServices
-from inbox_app.services.runtime import Runtime
+
+if TYPE_CHECKING:
+    from inbox_app.services.app import InboxServices
+    from inbox_app.services.runtime import Runtime
 
 T = TypeVar("T")
 ErrorHandler = Callable[[BaseException], None]

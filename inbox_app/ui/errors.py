@@ -12,7 +12,7 @@ import traceback
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
 
-from inbox_app.smime.report import one_line
+from inbox_app.errors import one_line
 
 
 class ErrorPresenter(QObject):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,11 +30,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inbox_app.services.app import InboxServices
-from inbox_app.services.compose import Composition, html_to_text
-from inbox_app.services.mailbox import SyncResult
-from inbox_app.services.reading import OpenedMessage, read_raw, read_stored
-from inbox_app.services.summaries import MessageSummary
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.errors import ErrorPresenter
 from inbox_app.ui.models.folders import LOCATION_ROLE, AccountRow, FolderTreeModel, read_tree
@@ -44,7 +40,16 @@ from inbox_app.ui.models.messages import (
     SUBJECT_COLUMN,
     MessageListModel,
 )
-from inbox_app.ui.views.reader import ReaderView
+
+if TYPE_CHECKING:
+    # Types only: the services (and the crypto stack below them) load on the worker when
+    # the first job runs, after the window has painted.
+    from inbox_app.services.app import InboxServices
+    from inbox_app.services.compose import Composition
+    from inbox_app.services.mailbox import SyncResult
+    from inbox_app.services.reading import OpenedMessage
+    from inbox_app.services.summaries import MessageSummary
+    from inbox_app.ui.views.reader import ReaderView
 
 Clock = Callable[[], datetime]
 SYNC_INTERVAL_MS = 5 * 60 * 1000
@@ -101,16 +106,15 @@ class MainWindow(QMainWindow):
         header.resizeSection(DATE_COLUMN, 130)
         self.message_view.selectionModel().currentRowChanged.connect(self._message_changed)
 
-        self.reader = ReaderView(bridge)
-        self.reader.install_p12_requested.connect(self.install_p12)
-        self.reader.install_profile_requested.connect(self.install_profile)
-        self.reader.link_clicked.connect(self._link_clicked)
-        self.reader.reply_requested.connect(self.reply)
-        self.reader.forward_requested.connect(self.forward)
-
-        right = QSplitter(Qt.Orientation.Vertical)
+        # The reader pane is built after the first paint (see :attr:`reader`): until a
+        # message is opened a label stands in, and start-up does not wait for the pane.
+        self._reader: ReaderView | None = None
+        self._reader_placeholder = QLabel("No message selected")
+        self._reader_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._right = QSplitter(Qt.Orientation.Vertical)
+        right = self._right
         right.addWidget(self.message_view)
-        right.addWidget(self.reader)
+        right.addWidget(self._reader_placeholder)
         right.setSizes([300, 460])
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.folder_view)
@@ -134,6 +138,25 @@ class MainWindow(QMainWindow):
     @property
     def bridge(self) -> Bridge:
         return self._bridge
+
+    @property
+    def reader(self) -> ReaderView:
+        """The reader pane, built on first use."""
+        if self._reader is None:
+            from inbox_app.ui.views.reader import ReaderView  # noqa: PLC0415
+
+            reader = ReaderView(self._bridge)
+            reader.install_p12_requested.connect(self.install_p12)
+            reader.install_profile_requested.connect(self.install_profile)
+            reader.link_clicked.connect(self._link_clicked)
+            reader.reply_requested.connect(self.reply)
+            reader.forward_requested.connect(self.forward)
+            sizes = self._right.sizes()
+            self._right.replaceWidget(1, reader)
+            self._right.setSizes(sizes)
+            self._reader_placeholder.deleteLater()
+            self._reader = reader
+        return self._reader
 
     @property
     def opened(self) -> OpenedMessage | None:
@@ -244,6 +267,21 @@ class MainWindow(QMainWindow):
             self.sync_all()
             self._timer.start()
 
+    def start_after_first_paint(
+        self, *, sync: bool = True, then: Callable[[], None] | None = None
+    ) -> None:
+        """:meth:`start` once the window has painted: the user sees a window at once, and
+        the worker's first job (which loads the crypto stack) does not delay it."""
+
+        def begin() -> None:
+            _ = self.reader  # build the pane now that the window is on screen
+            self.start(sync=sync)
+            if then is not None:
+                then()
+
+        self._first_paint = _OnFirstPaint(self, begin)
+        self.installEventFilter(self._first_paint)
+
     def refresh_tree(self, *, select_inbox: bool = False) -> None:
         self._bridge.run(read_tree, lambda tree: self._tree_arrived(tree, select_inbox))
 
@@ -281,6 +319,8 @@ class MainWindow(QMainWindow):
         account, folder, uid = summary.account, summary.folder, summary.uid
 
         def job(services: InboxServices) -> OpenedMessage:
+            from inbox_app.services.reading import read_stored  # noqa: PLC0415
+
             return read_stored(services, account, folder, uid, now=clock())
 
         def done(opened: OpenedMessage) -> None:
@@ -495,6 +535,8 @@ class MainWindow(QMainWindow):
 
     def forward(self) -> None:
         """A new message quoting the shown one's root content as plain text."""
+        from inbox_app.services.compose import Composition, html_to_text  # noqa: PLC0415
+
         opened, account = self._opened, self.current_account()
         if opened is None or account is None:
             return
@@ -577,6 +619,8 @@ class MainWindow(QMainWindow):
             opened_file = classify(path)
             kind = str(opened_file.kind)
             if kind == "message":
+                from inbox_app.services.reading import read_raw  # noqa: PLC0415
+
                 return kind, opened_file.data, read_raw(services, opened_file.data, now=clock())
             return kind, opened_file.data, None
 
@@ -599,3 +643,17 @@ class MainWindow(QMainWindow):
         for composer in list(self._composers):
             composer.close()
         super().closeEvent(event)
+
+
+class _OnFirstPaint(QObject):
+    """Calls ``action`` once, right after the watched widget's first paint."""
+
+    def __init__(self, watched: QWidget, action: Callable[[], None]) -> None:
+        super().__init__(watched)
+        self._action: Callable[[], None] | None = action
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._action is not None:
+            action, self._action = self._action, None
+            QTimer.singleShot(0, action)  # after this paint has finished
+        return False

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from inbox_app.errors import one_line
 from inbox_app.services.app import InboxServices
 from inbox_app.services.install import (
     InstallResult,
@@ -36,7 +37,6 @@ from inbox_app.services.install import (
     add_local_account,
     read_credential_file,
 )
-from inbox_app.smime.report import one_line
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.dialogs.install_p12 import Clock, utc_now
 from inbox_app.ui.dialogs.install_profile import InstallProfileDialog

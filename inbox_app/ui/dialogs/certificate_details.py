@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inbox_app.errors import one_line
 from inbox_app.smime.certificates import email_addresses, fingerprint
-from inbox_app.smime.report import Report, SignedLayer, one_line
+from inbox_app.smime.report import Report, SignedLayer
 
 
 def certificate_details_text(report: Report) -> str:

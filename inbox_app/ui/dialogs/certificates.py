@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from inbox_app.errors import one_line
 from inbox_app.services.app import InboxServices
 from inbox_app.services.install import (
     AnchorRow,
@@ -51,7 +52,6 @@ from inbox_app.services.install import (
     remove_profile,
     save_certificate,
 )
-from inbox_app.smime.report import one_line
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.dialogs.install_p12 import Clock, InstallP12Dialog, as_clock, utc_now
 from inbox_app.ui.dialogs.install_profile import InstallProfileDialog

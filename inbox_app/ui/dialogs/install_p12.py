@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from inbox_app.errors import one_line
 from inbox_app.services.app import InboxServices
 from inbox_app.services.install import (
     P12_BY_MAIL_WARNING,
@@ -38,7 +39,6 @@ from inbox_app.services.install import (
     inspect_p12,
     install_p12,
 )
-from inbox_app.smime.report import one_line
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.dialogs.plain_text import error_label, plain_label
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from inbox_app.errors import one_line
 from inbox_app.services.app import InboxServices
 from inbox_app.services.install import (
     SIGNER_UNSIGNED,
@@ -32,7 +33,6 @@ from inbox_app.services.install import (
     inspect_profile,
     install_profile,
 )
-from inbox_app.smime.report import one_line
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.dialogs.install_p12 import Clock, as_clock, utc_now
 from inbox_app.ui.dialogs.plain_text import error_label, plain_label

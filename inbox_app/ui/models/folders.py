@@ -7,12 +7,14 @@ itself never touches the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
-from inbox_app.services.app import InboxServices
+if TYPE_CHECKING:
+    from inbox_app.services.app import InboxServices
+
 
 _Index = QModelIndex | QPersistentModelIndex
 LOCATION_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -22,10 +22,13 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from inbox_app.services.app import InboxServices
-from inbox_app.services.summaries import MessageSummary
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.icons import security_icon
+
+if TYPE_CHECKING:
+    from inbox_app.services.app import InboxServices
+    from inbox_app.services.summaries import MessageSummary
+
 
 PAGE_SIZE = 200
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 1

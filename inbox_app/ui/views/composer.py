@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inbox_app.errors import one_line
 from inbox_app.services.app import InboxServices
 from inbox_app.services.compose import (
     AttachedFile,
@@ -51,7 +52,6 @@ from inbox_app.services.compose import (
     split_addresses,
 )
 from inbox_app.services.sending import SendOutcome
-from inbox_app.smime.report import one_line
 from inbox_app.ui.bridge import Bridge
 
 Clock = Callable[[], datetime]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
@@ -28,16 +29,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inbox_app.services.reading import (
+from inbox_app.services.attachments import (
     Attachment,
     AttachmentKind,
-    OpenedMessage,
     may_open,
     open_copy,
     save_attachment,
 )
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.views.security_banner import SecurityBanner
+
+if TYPE_CHECKING:
+    from inbox_app.services.reading import OpenedMessage
 
 _IMAGE = QTextDocument.ResourceType.ImageResource.value
 _MAX_IMAGE_BYTES = 20 * 1024 * 1024

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,14 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inbox_app.errors import one_line
 from inbox_app.smime.report import (
     EncryptionStatus,
     Report,
     SignatureStatus,
     Signer,
-    one_line,
 )
-from inbox_app.ui.dialogs.certificate_details import CertificateDetailsDialog
+
+if TYPE_CHECKING:
+    from inbox_app.ui.dialogs.certificate_details import CertificateDetailsDialog
 
 
 class BannerLevel(enum.StrEnum):
@@ -286,6 +289,11 @@ class SecurityBanner(QFrame):
         if self._report is None:
             return
         if self._dialog is None:
+            # Loaded on demand: it needs the crypto stack, which the first paint does not.
+            from inbox_app.ui.dialogs.certificate_details import (  # noqa: PLC0415
+                CertificateDetailsDialog,
+            )
+
             self._dialog = CertificateDetailsDialog(self._report, self)
         self._dialog.open()
 
