@@ -9,10 +9,10 @@ from typing import Any
 
 from inbox_app.cli import inputs
 from inbox_app.cli.smime_commands import describe, exit_code
+from inbox_app.errors import one_line
 from inbox_app.services.app import InboxServices
 from inbox_app.services.mailbox import summary_json
 from inbox_app.smime import mime
-from inbox_app.smime.report import one_line
 
 EXIT_OK = 0
 EXIT_SECURITY = 1  # "send": the message stays in the outbox

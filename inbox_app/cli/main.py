@@ -19,10 +19,9 @@ from inbox_app.cli import (
     profile_commands,
     smime_commands,
 )
-from inbox_app.errors import InboxError
+from inbox_app.errors import InboxError, one_line
 from inbox_app.paths import HOME_ENV, resolve_home
 from inbox_app.services.app import InboxServices
-from inbox_app.smime.report import one_line
 
 
 class _Parser(argparse.ArgumentParser):

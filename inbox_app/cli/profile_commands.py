@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from inbox_app.cli import inputs
+from inbox_app.errors import one_line
 from inbox_app.fileio import StorageError, read_file
 from inbox_app.services.app import InboxServices
 from inbox_app.smime import SignatureVerificationError
-from inbox_app.smime.report import one_line
 
 EXIT_OK = 0
 EXIT_SECURITY = 1

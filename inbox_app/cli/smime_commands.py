@@ -12,11 +12,11 @@ from cryptography import x509
 
 from inbox_app.cli import inputs
 from inbox_app.cli.errors import UsageError
+from inbox_app.errors import one_line
 from inbox_app.fileio import atomic_write
 from inbox_app.services.app import InboxServices
 from inbox_app.services.secure_mail import EncryptOptions, SignOptions
 from inbox_app.smime import Report, SignatureStatus
-from inbox_app.smime.report import one_line
 
 EXIT_OK = 0
 EXIT_SECURITY = 1

@@ -58,13 +58,13 @@ from inbox_app.credentials.profiles import (
     ProfileSignatureError,
     RemoveResult,
 )
+from inbox_app.errors import one_line
 from inbox_app.fileio import StorageError, atomic_write, read_file
 from inbox_app.mail.accounts import Account, TlsMode
 from inbox_app.mail.errors import AccountError
 from inbox_app.services.app import InboxServices
 from inbox_app.smime import Identity, IdentityError, SignatureStatus, load_identity
 from inbox_app.smime.certificates import email_addresses, fingerprint, subject_text
-from inbox_app.smime.report import one_line
 
 # ---------------------------------------------------------------------------- constants
 
