@@ -328,3 +328,25 @@ def test_self_test_fails_in_one_line_without_a_keyring(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "keyring" in result.stderr.lower()
     assert "Traceback" not in result.stderr
+
+
+def test_a_dropped_profile_opens_its_flow(qtbot, demo: Demo, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    opened = open_uid(qtbot, demo, demo.home.uids["profile"])
+    data = next(a.data for a in opened.attachments if a.kind is AttachmentKind.PROFILE)
+    path = tmp_path / "dropped.mobileconfig"
+    path.write_bytes(data)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)), QUrl.fromLocalFile(str(tmp_path / "x.txt"))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    demo.window.dropEvent(event)
+    qtbot.waitUntil(lambda: demo.window.opened_file_kind == "profile", timeout=WAIT)
+    _dialog(demo.window, InstallProfileDialog)

@@ -12,8 +12,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import (
+    QEvent,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -81,6 +92,7 @@ class MainWindow(QMainWindow):
         self._search_results = False
         self.opened_file_kind: str | None = None  # what the last open_path() routed to
         self.setWindowTitle("Inbox")
+        self.setAcceptDrops(True)  # a dropped .p12, .pfx, .mobileconfig or .eml opens
         self.resize(1200, 760)
 
         self.folders = FolderTreeModel(self)
@@ -636,6 +648,17 @@ class MainWindow(QMainWindow):
 
         self._bridge.run(job, done, lambda e: self.errors.ask_attention("Cannot open file", str(e)))
 
+    # ---------------------------------------------------------------- drag and drop
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for path in _dropped_files(event.mimeData()):
+            self.open_path(path)
+        event.acceptProposedAction()
+
     # ---------------------------------------------------------------- closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -657,3 +680,12 @@ class _OnFirstPaint(QObject):
             action, self._action = self._action, None
             QTimer.singleShot(0, action)  # after this paint has finished
         return False
+
+
+DROPPABLE_SUFFIXES = (".p12", ".pfx", ".mobileconfig", ".eml")
+
+
+def _dropped_files(mime: QMimeData) -> list[Path]:
+    """Local files with a suffix the app opens (others are not accepted)."""
+    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    return [path for path in paths if path.suffix.lower() in DROPPABLE_SUFFIXES]
