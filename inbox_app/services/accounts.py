@@ -8,7 +8,7 @@ from pathlib import Path
 from inbox_app.credentials.errors import KeyringUnavailableError
 from inbox_app.credentials.secrets import SecretStore, home_namespace
 from inbox_app.mail.accounts import Account, AccountStore, Server, TlsMode, parse_host_port
-from inbox_app.mail.errors import AccountError
+from inbox_app.mail.errors import AccountError, MissingPasswordError
 
 
 class AccountService:
@@ -99,11 +99,11 @@ class AccountService:
         """The account's password from the keyring.
 
         Raises:
-            AccountError: the keyring holds no password for it.
+            MissingPasswordError: the keyring holds no password for it.
         """
         password = self._secrets.get(self._password_name(name))
         if password is None:
-            raise AccountError(f"no password for the account {name!r} in the OS keyring")
+            raise MissingPasswordError(name)
         return password
 
     def _password_name(self, name: str) -> str:

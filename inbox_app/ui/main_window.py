@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -41,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inbox_app.errors import one_line
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.errors import ErrorPresenter
 from inbox_app.ui.models.folders import LOCATION_ROLE, AccountRow, FolderTreeModel, read_tree
@@ -90,7 +92,9 @@ class MainWindow(QMainWindow):
         self._opened: OpenedMessage | None = None
         self._composers: list[QWidget] = []
         self._search_results = False
-        self.opened_file_kind: str | None = None  # what the last open_path() routed to
+        self.opened_file_kind: str | None = None
+        self._asked_password: set[str] = set()  # asked once per session, not at every sync
+        self.password_dialog: QInputDialog | None = None  # what the last open_path() routed to
         self.setWindowTitle("Inbox")
         self.setAcceptDrops(True)  # a dropped .p12, .pfx, .mobileconfig or .eml opens
         self.resize(1200, 760)
@@ -409,34 +413,68 @@ class MainWindow(QMainWindow):
         self._bridge.run(job, done)
 
     def sync_all(self) -> None:
-        """Sync every account; new mail is announced."""
+        """Sync every account; new mail is announced. One account failing does not stop
+        the others; an account without a password gets a prompt."""
         progress = self._bridge.report_progress
 
-        def job(services: InboxServices) -> list[SyncResult]:
-            results = []
+        def job(services: InboxServices) -> tuple[list[SyncResult], list[tuple[str, str, bool]]]:
+            from inbox_app.errors import InboxError  # noqa: PLC0415
+            from inbox_app.mail.errors import MissingPasswordError  # noqa: PLC0415
+
+            results, failures = [], []
             for account in services.accounts.accounts():
-                results.append(services.mailbox.sync(account.name, progress=progress))
-            return results
+                try:
+                    results.append(services.mailbox.sync(account.name, progress=progress))
+                except MissingPasswordError as exc:
+                    failures.append((account.name, str(exc), True))
+                except InboxError as exc:  # user-facing: shown, the next account goes on
+                    failures.append((account.name, str(exc), False))
+            return results, failures
 
         self.status_label.setText("Getting mail…")
-        self._bridge.run(job, self._synced, self._sync_failed)
+        self._bridge.run(job, self._synced)
 
-    def _synced(self, results: list[SyncResult]) -> None:
+    def _synced(self, outcome: tuple[list[SyncResult], list[tuple[str, str, bool]]]) -> None:
+        results, failures = outcome
         new = sum(r.new for r in results)
-        self.status_label.setText(
-            f"Up to date: {new} new message{'s' if new != 1 else ''}" if results else "No accounts"
-        )
+        if failures:
+            self.status_label.setText(f"Sync failed for {', '.join(n for n, _, _ in failures)}")
+            for name, message, _ in failures:
+                self.errors.show_error(f"{name}: {message}")
+        else:
+            self.status_label.setText(
+                f"Up to date: {new} new message{'s' if new != 1 else ''}"
+                if results
+                else "No accounts"
+            )
         if new:
             self.notify_new_mail(new)
         self.refresh_tree()
         if not self._search_results and (new or any(r.removed for r in results)):
             self.messages.reload()
         self.synced.emit(results)
+        for name, _, needs_password in failures:
+            if needs_password and name not in self._asked_password:
+                self._asked_password.add(name)
+                self.ask_password(name)
 
-    def _sync_failed(self, error: BaseException) -> None:
-        self.status_label.setText("Sync failed")
-        self.errors.show_error(str(error))
-        self.refresh_tree()
+    def ask_password(self, account: str) -> None:
+        """Ask for an account's password (kept in the OS keyring), then sync again."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Account password")
+        dialog.setLabelText(f"Password for the account {one_line(account)}:")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.setAccessibleName("Account password")
+        self.password_dialog = dialog
+
+        def accepted(password: str) -> None:
+            def job(services: InboxServices) -> None:
+                services.accounts.set_password(account, password)
+
+            self._bridge.run(job, lambda _: self.sync_all())
+
+        dialog.textValueSelected.connect(accepted)
+        dialog.open()
 
     def notify_new_mail(self, count: int) -> None:
         """A desktop notification (through the system tray, where there is one)."""
