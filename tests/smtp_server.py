@@ -283,6 +283,7 @@ class TcpProxy:
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._threads: list[threading.Thread] = []
         self._budget: int | None = None  # client bytes still forwarded before the cut
+        self._server_budget: int | None = None  # the same for server bytes
         self._cut_stage: str | None = None
         self._after_bytes = 0
         self._closed = False
@@ -296,6 +297,10 @@ class TcpProxy:
     def cut_after(self, client_bytes: int) -> None:
         """Cut once this many client bytes went through (0: at the client's first byte)."""
         self._budget = client_bytes
+
+    def cut_after_server(self, server_bytes: int) -> None:
+        """Cut once this many server bytes went through (e.g. in the middle of an answer)."""
+        self._server_budget = server_bytes
 
     def cut_on(self, stage: str, *, after_bytes: int = 0) -> None:
         """Cut when the server reports ``stage`` (wire ``notify`` as its stage listener)."""
@@ -376,12 +381,16 @@ class TcpProxy:
                 data = data[: self._budget]
                 self._budget -= len(data)
                 cut = self._budget <= 0
+            elif not counted and self._server_budget is not None:
+                data = data[: self._server_budget]
+                self._server_budget -= len(data)
+                cut = self._server_budget <= 0
             try:
                 if data:
                     target.sendall(data)
             except OSError:
                 return
             if cut:
-                self._budget = None
+                self._budget = self._server_budget = None
                 self.cut()
                 return

@@ -6,7 +6,9 @@ import contextlib
 import dataclasses
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,19 +147,22 @@ def test_flags_moves_and_deletes_reach_the_server(
 
 
 @pytest.mark.parametrize(
-    "budget",
-    [0, 40, 200, 600, 6_000],
+    ("client_bytes", "server_bytes"),
+    [(0, None), (40, None), (200, None), (600, None), (None, 480_000)],
     ids=["at-connect", "in-tls-or-login", "after-login", "after-list", "in-fetch"],
 )
 def test_a_sync_cut_at_each_step_loses_and_duplicates_nothing(
-    dovecot: Dovecot, account: tuple[InboxServices, str], budget: int
+    dovecot: Dovecot,
+    account: tuple[InboxServices, str],
+    client_bytes: int | None,
+    server_bytes: int | None,
 ) -> None:
     from inbox_app.transport import TransportError
     from tests.smtp_server import TcpProxy
 
     services, name = account
     folder = f"Cut{uuid.uuid4().hex[:8]}"
-    dovecot.seed(folder, [message(subject=f"Seed {n}") for n in range(1100)])
+    dovecot.seed(folder, [message(subject=f"Seed {n}") for n in range(2000)])
     proxy = TcpProxy(dovecot.imaps_port)
     try:
         stored = services.accounts.get(name)
@@ -166,20 +171,32 @@ def test_a_sync_cut_at_each_step_loses_and_duplicates_nothing(
             dataclasses.replace(stored, imap=dataclasses.replace(stored.imap, port=proxy.port))
         )
         # A budget of client bytes: the connection is cut during the TLS handshake, the
-        # login, the LIST, the SELECTs or the FETCH commands (500 UIDs each).
+        # login, the LIST or the SELECTs; of server bytes: in the middle of the FETCH
+        # answer (a few hundred bytes a message), after some summaries were stored.
         # A cut while connecting is retried (with backoff) and may succeed; a cut later
         # ends the sync with a TransportError. Either way the next sync completes it.
-        proxy.cut_after(budget)
+        if client_bytes is not None:
+            proxy.cut_after(client_bytes)
+        if server_bytes is not None:
+            proxy.cut_after_server(server_bytes)
         with contextlib.suppress(TransportError):
             services.mailbox.sync(name)
         assert proxy.cuts == 1
+        if server_bytes is not None:
+            # Cut mid-answer (some 320 bytes a message): the batches written before the
+            # cut stay, and the folder is not marked complete.
+            stored = services.mailbox.store.count(name, folder)
+            assert 0 < stored < 2000
+            state = services.mailbox.store.folder(name, folder)
+            assert state is not None
+            assert state.highestmodseq is None
         proxy.cut_after(10**12)
         services.mailbox.sync(name)
     finally:
         proxy.close()
     subjects = [m.subject for m in services.mailbox.messages(name, folder)]
-    assert len(subjects) == 1100
-    assert len(set(subjects)) == 1100
+    assert len(subjects) == 2000
+    assert len(set(subjects)) == 2000
 
 
 def test_new_mail_is_pushed_with_idle(dovecot: Dovecot, account: tuple[InboxServices, str]) -> None:
@@ -218,3 +235,133 @@ def test_an_unreachable_server_is_retried_then_one_clear_line(tmp_path: Path) ->
         services.mailbox.sync("gone")
     assert time.monotonic() - started >= 2.5  # it tried again, with backoff
     assert "\n" not in str(caught.value)
+
+
+# ---------------------------------------------------------------- how changes are found
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, *names: str) -> dict[str, int]:
+    """Count the calls of these ImapSession methods (they still do their work)."""
+    counts = dict.fromkeys(names, 0)
+
+    def counting(method: str) -> Callable[..., Any]:
+        original = getattr(ImapSession, method)
+
+        def counted(self: ImapSession, *args: Any, **kwargs: Any) -> Any:
+            counts[method] += 1
+            return original(self, *args, **kwargs)
+
+        return counted
+
+    for method in names:
+        monkeypatch.setattr(ImapSession, method, counting(method))
+    return counts
+
+
+def enable_only(monkeypatch: pytest.MonkeyPatch, *extensions: str) -> None:
+    """Make sessions enable only these extensions, as on a server without the others."""
+
+    def enable(self: ImapSession) -> None:
+        if extensions:
+            self._live.enable(*extensions)
+        self._enabled = frozenset(extensions)
+
+    monkeypatch.setattr(ImapSession, "_enable_extensions", enable)
+
+
+def changes_elsewhere(dovecot: Dovecot, folder: str) -> dict[str, int]:
+    """Another client flags one message, expunges another and delivers a new one."""
+    with session(dovecot) as imap:
+        first = imap.append(folder, message(subject="Flag me"))
+        second = imap.append(folder, message(subject="Expunge me"))
+        imap.append(folder, message(subject="Keep me"))
+    assert first is not None
+    assert second is not None
+    return {"flag": first, "expunge": second}
+
+
+def apply_changes_elsewhere(dovecot: Dovecot, folder: str, uids: dict[str, int]) -> None:
+    with session(dovecot) as imap:
+        imap.select(folder)
+        imap.add_flags([uids["flag"]], ["\\Flagged", "$Later"])
+        imap.delete([uids["expunge"]])
+        imap.append(folder, message(subject="New one"))
+
+
+def assert_changes_arrived(services: InboxServices, name: str, folder: str) -> None:
+    listed = {m.subject: m for m in services.mailbox.messages(name, folder)}
+    assert set(listed) == {"Flag me", "Keep me", "New one"}
+    assert set(listed["Flag me"].flags) == {"\\Flagged", "$Later"}
+    assert listed["Keep me"].flags == ()
+
+
+def test_incremental_sync_uses_qresync(
+    dovecot: Dovecot, account: tuple[InboxServices, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services, name = account
+    folder = f"Q{uuid.uuid4().hex[:8]}"
+    with session(dovecot) as imap:
+        imap.create_folder(folder)
+    uids = changes_elsewhere(dovecot, folder)
+    services.mailbox.sync(name)
+    before = services.mailbox.store.folder(name, folder)
+    assert before is not None
+    assert before.highestmodseq is not None
+    apply_changes_elsewhere(dovecot, folder, uids)
+
+    counts = count_calls(monkeypatch, "resync", "select", "all_uids", "changes_since", "all_flags")
+    result = services.mailbox.sync(name)
+    folders = len(services.mailbox.store.folders(name))
+    # Every folder reopened with EXAMINE ... (QRESYNC ...): no UID SEARCH, no FETCH 1:*.
+    assert counts == {
+        "resync": folders, "select": 0, "all_uids": 0, "changes_since": 0, "all_flags": 0,
+    }  # fmt: skip
+    assert (result.new, result.removed) == (1, 1)
+    assert_changes_arrived(services, name, folder)
+    after = services.mailbox.store.folder(name, folder)
+    assert after is not None
+    assert after.highestmodseq is not None
+    assert after.highestmodseq > before.highestmodseq
+    # Nothing changed since: nothing fetched, nothing removed, still no UID SEARCH.
+    assert (services.mailbox.sync(name).new, counts["all_uids"]) == (0, 0)
+
+
+def test_incremental_sync_with_condstore_only_compares_uids(
+    dovecot: Dovecot, account: tuple[InboxServices, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enable_only(monkeypatch, "CONDSTORE")
+    services, name = account
+    folder = f"C{uuid.uuid4().hex[:8]}"
+    with session(dovecot) as imap:
+        imap.create_folder(folder)
+    uids = changes_elsewhere(dovecot, folder)
+    services.mailbox.sync(name)
+    apply_changes_elsewhere(dovecot, folder, uids)
+    counts = count_calls(monkeypatch, "resync", "all_uids", "changes_since", "all_flags")
+    result = services.mailbox.sync(name)
+    folders = len(services.mailbox.store.folders(name))
+    assert counts == {"resync": 0, "all_uids": folders, "changes_since": folders, "all_flags": 0}
+    assert (result.new, result.removed) == (1, 1)
+    assert_changes_arrived(services, name, folder)
+
+
+def test_incremental_sync_without_condstore_reads_every_flag(
+    dovecot: Dovecot, account: tuple[InboxServices, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enable_only(monkeypatch)
+    services, name = account
+    folder = f"N{uuid.uuid4().hex[:8]}"
+    with session(dovecot) as imap:
+        imap.create_folder(folder)
+    uids = changes_elsewhere(dovecot, folder)
+    services.mailbox.sync(name)
+    state = services.mailbox.store.folder(name, folder)
+    assert state is not None
+    assert state.highestmodseq is None  # no CONDSTORE: no mod-sequences
+    apply_changes_elsewhere(dovecot, folder, uids)
+    counts = count_calls(monkeypatch, "resync", "all_uids", "changes_since", "all_flags")
+    result = services.mailbox.sync(name)
+    folders = len(services.mailbox.store.folders(name))
+    assert counts == {"resync": 0, "all_uids": 0, "changes_since": 0, "all_flags": folders}
+    assert (result.new, result.removed) == (1, 1)
+    assert_changes_arrived(services, name, folder)

@@ -15,6 +15,7 @@ from inbox_app.store.models import (
     FolderView,
     MessageSummary,
     OutboxItem,
+    SyncedSummary,
 )
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "OutboxItem",
     "StoreError",
     "StoreUnavailableError",
+    "SyncedSummary",
     "fts_query",
 ]

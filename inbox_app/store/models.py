@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 ROLES = frozenset({"inbox", "sent", "drafts", "trash", "archive"})
 SECURITY = frozenset({"signed", "encrypted", "signed+encrypted", "none"})
@@ -80,6 +81,27 @@ class MessageSummary:
         """
         when = self.date or self.internaldate or EPOCH
         return from_timestamp(to_timestamp(when)), self.uid
+
+
+class SyncedSummary(NamedTuple):
+    """A message summary as a sync writes it: plain values in the store's own form.
+
+    The sync path writes thousands a second, so these are not validated one by one the
+    way :class:`MessageSummary` is; the schema's CHECK constraints still hold. Dates are
+    whole seconds since the epoch (UTC); ``flags`` is :func:`flags_text`'s form;
+    ``search_text`` is what search finds the message by until its body is indexed.
+    """
+
+    uid: int
+    flags: str
+    internaldate: int | None
+    size: int
+    from_addr: str
+    subject: str
+    date: int | None
+    message_id: str | None
+    security: str
+    search_text: str
 
 
 @dataclass(frozen=True)

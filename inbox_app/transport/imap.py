@@ -1,8 +1,10 @@
 """IMAP over imapclient: one blocking session per account (run it in an executor).
 
 Every call speaks UIDs (RFC 3501 §2.3.1.1) and takes lists of them: imapclient 4.x cannot
-take range strings such as ``"1:*"``, so the only place a range goes on the wire is the
-CONDSTORE fetch below, sent through imaplib directly.
+take range strings such as ``"1:*"``. The FETCH commands of a sync (summaries, flags,
+CONDSTORE changes) bypass imapclient: they send compact UID sets ("1:5000") and read the
+answer as a stream with :mod:`inbox_app.transport._fetch`, several times faster than
+imapclient's generic parser.
 
 Every library error (imapclient, imaplib, ssl, socket) is translated into
 :mod:`inbox_app.transport.errors` here, at the boundary; the password never reaches a
@@ -26,7 +28,7 @@ import ssl
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -40,6 +42,7 @@ from imapclient.exceptions import (  # type: ignore[import-untyped]
 )
 from imapclient.response_parser import parse_fetch_response  # type: ignore[import-untyped]
 
+from inbox_app.transport import _fetch
 from inbox_app.transport.errors import (
     AuthenticationError,
     ConnectionLostError,
@@ -78,6 +81,9 @@ _SUMMARY_ITEMS = [
     "RFC822.SIZE",
     f"BODY.PEEK[HEADER.FIELDS ({_SUMMARY_HEADERS.decode()})]",
 ]
+_SUMMARY_REQUEST = " ".join(_SUMMARY_ITEMS).encode()
+# The section as the server names it in its answer (RFC 3501 §7.4.2: without ".PEEK").
+_HEADER_KEY = b"BODY[HEADER.FIELDS (" + _SUMMARY_HEADERS + b")]"
 _CHANGE_RESPONSES = {b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED"}
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.IGNORECASE)
 _SMIME_SIGNATURES = {"application/pkcs7-signature", "application/x-pkcs7-signature"}
@@ -410,8 +416,14 @@ class ImapSession:
         self._selected = folder
         return _status(response)
 
-    def resync(self, folder: str, uidvalidity: int, modseq: int) -> tuple[FolderStatus, Changes]:
+    def resync(
+        self, folder: str, uidvalidity: int, modseq: int, *, readonly: bool = False
+    ) -> tuple[FolderStatus, Changes]:
         """Select ``folder`` with QRESYNC (RFC 7162 §3.2.5): status, changes and vanished.
+
+        One round trip tells what changed since ``modseq``: the flags of changed
+        messages (new ones included: they carry a newer mod-sequence, §3.1.1) and the
+        UIDs expunged since (``VANISHED (EARLIER)``). ``readonly`` sends EXAMINE.
 
         If the returned ``uidvalidity`` differs from the given one, the server ignored
         the parameters and every stored UID of the folder is void. Needs :attr:`qresync`.
@@ -421,14 +433,15 @@ class ImapSession:
         imap = self._live._imap
         name = self._live._normalise_folder(folder)
         params = b"(QRESYNC (%d %d))" % (uidvalidity, modseq)
+        verb = b"EXAMINE" if readonly else b"SELECT"
         with self._guard(f"open {folder}"):
             # imapclient's select_folder cannot send the parameter: imaplib's state is
             # kept in step by hand (it would refuse UID commands in state AUTH).
             imap.untagged_responses = {}
-            typ, data = self._live._raw_command(b"SELECT", [name, params], uid=False)
-            self._live._checkok("select", typ, data)
+            typ, data = self._live._raw_command(verb, [name, params], uid=False)
+            self._live._checkok(verb.decode().lower(), typ, data)
             imap.state = "SELECTED"
-            imap.is_readonly = False
+            imap.is_readonly = readonly
             untagged = dict(imap.untagged_responses)
             vanished_lines = untagged.pop("VANISHED", [])
             fetch_lines = untagged.pop("FETCH", [])
@@ -459,15 +472,93 @@ class ImapSession:
 
         UIDs that no longer exist are left out; the result follows ``uids`` order.
         """
-        results: dict[int, Summary] = {}
         wanted = list(dict.fromkeys(int(uid) for uid in uids))
-        for start in range(0, len(wanted), max(1, batch)):
-            chunk = wanted[start : start + batch]
-            with self._guard("read the message list"):
-                response = self._live.fetch(chunk, _SUMMARY_ITEMS)
-            for uid, data in response.items():
-                results[int(uid)] = _summary(int(uid), data)
+        results = {
+            summary.uid: summary
+            for chunk in self.iter_summaries(wanted, batch=batch)
+            for summary in chunk
+        }
         return [results[uid] for uid in wanted if uid in results]
+
+    def iter_summaries(self, uids: Iterable[int], *, batch: int = 1000) -> Iterator[list[Summary]]:
+        """:meth:`summaries` as they arrive, ``batch`` at a time, in the server's order.
+
+        Few round trips: the UIDs go out as compact sets ("1:5000"), each command's
+        answers are read as a stream, so the caller can store one batch while the
+        server sends the next. A generator left before its end leaves the connection
+        mid-answer: the session is then closed.
+        """
+        wanted = {int(uid) for uid in uids}
+        pending: list[Summary] = []
+        for uid_set in _fetch.uid_sets(wanted):
+            for data in self._stream_fetch(uid_set, _SUMMARY_REQUEST, "read the message list"):
+                uid = data.get(b"UID")
+                # Unsolicited FETCH responses (another client's flag change) carry no
+                # header section; the next sync picks their change up.
+                if uid in wanted and _has_header(data):
+                    pending.append(_summary(uid, data))
+                    if len(pending) >= batch:
+                        yield pending
+                        pending = []
+        if pending:
+            yield pending
+
+    def all_flags(self) -> dict[int, frozenset[str]]:
+        """The flags of every message in the selected folder, by UID (one FETCH 1:*).
+
+        Without CONDSTORE this is how flag changes made elsewhere are learnt; its keys
+        are also the folder's UIDs.
+        """
+        flags: dict[int, frozenset[str]] = {}
+        for data in self._stream_fetch(b"1:*", b"UID FLAGS", "read the flags"):
+            uid = data.get(b"UID")
+            if isinstance(uid, int) and b"FLAGS" in data:
+                flags[uid] = _flags(data[b"FLAGS"])
+        return flags
+
+    def _stream_fetch(self, uid_set: bytes, items: bytes, doing: str) -> Iterator[dict[bytes, Any]]:
+        """Send ``UID FETCH uid_set (items)`` and yield each FETCH response as it comes."""
+        others: list[bytes] = []
+        yield from self._stream_command(b"UID FETCH %s (%s)" % (uid_set, items), doing, others)
+
+    def _stream_command(
+        self, command: bytes, doing: str, others: list[bytes]
+    ) -> Iterator[dict[bytes, Any]]:
+        """Run one command whose answer is FETCH responses, read by our own reader.
+
+        imaplib's bookkeeping stays in step: the tag comes from it and is retired when
+        the command completes. Untagged responses other than FETCH go to ``others``.
+        """
+        imap = self._live._imap
+        completed = False
+        try:
+            with self._guard(doing):
+                tag = imap._new_tag()
+                try:
+                    imap.send(tag + b" " + command + b"\r\n")
+                    yield from _fetch.read_responses(imap, tag, others=others)
+                    completed = True
+                except _fetch.FetchFailed as exc:
+                    completed = True  # the command is over; the session goes on
+                    reason = " ".join(str(exc).split())[:200]
+                    raise ServerError(f"{self._host} could not {doing}: {reason}") from exc
+                except _fetch.Closed as exc:
+                    raise ConnectionLostError(
+                        f"lost the connection to {self._host} while trying to {doing}"
+                    ) from exc
+                finally:
+                    imap.tagged_commands.pop(tag, None)
+        finally:
+            if not completed:
+                # Left mid-answer (an error, or the caller stopped reading): the rest of
+                # the answer is still on its way, so this connection cannot go on.
+                self._abandon()
+
+    def _abandon(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.shutdown()
 
     def raw(self, uid: int) -> bytes:
         """The message exactly as stored on the server (``BODY.PEEK[]``: \\Seen is kept)."""
@@ -489,22 +580,20 @@ class ImapSession:
         if not self.condstore:
             raise ServerError(f"{self._host} does not support CONDSTORE")
         modifier = b"(CHANGEDSINCE %d%s)" % (modseq, b" VANISHED" if self.qresync else b"")
-        imap = self._live._imap
-        with self._guard("check for changes"):
-            imap.untagged_responses.pop("VANISHED", None)
-            # "1:*" cannot go through imapclient's fetch (it parses the set as integers).
-            tag = imap._command("UID", "FETCH", b"1:*", b"(UID FLAGS)", modifier)
-            typ, data = imap._command_complete("FETCH", tag)
-            self._live._checkok("fetch", typ, data)
-            typ, data = imap._untagged_response(typ, data, "FETCH")
-            parsed = parse_fetch_response(data, False, True)
-            vanished_lines = imap.untagged_responses.pop("VANISHED", [])
+        # "1:*" goes through our own reader: imapclient's fetch parses sets as integers.
+        others: list[bytes] = []
+        flags: dict[int, frozenset[str]] = {}
+        command = b"UID FETCH 1:* (UID FLAGS) " + modifier
+        for data in self._stream_command(command, "check for changes", others):
+            uid = data.get(b"UID")
+            if isinstance(uid, int) and b"FLAGS" in data:
+                flags[uid] = _flags(data[b"FLAGS"])
         if self.qresync:
-            return Changes(_flags_by_uid(parsed), frozenset(_vanished(vanished_lines)), True)
+            return Changes(flags, frozenset(_vanished(_vanished_lines(others))), True)
         if known_uids is None:
-            return Changes(_flags_by_uid(parsed), frozenset(), False)
+            return Changes(flags, frozenset(), False)
         gone = set(known_uids) - set(self.all_uids())
-        return Changes(_flags_by_uid(parsed), frozenset(gone), True)
+        return Changes(flags, frozenset(gone), True)
 
     # -- changing ------------------------------------------------------------------------
 
@@ -649,21 +738,28 @@ def _status(response: dict[bytes, Any]) -> FolderStatus:
     )
 
 
+def _has_header(data: dict[bytes, Any]) -> bool:
+    return _HEADER_KEY in data or any(
+        isinstance(key, bytes) and key.startswith(b"BODY[HEADER.FIELDS") for key in data
+    )
+
+
 def _summary(uid: int, data: dict[bytes, Any]) -> Summary:
-    header_bytes = b""
-    for key, value in data.items():
-        if isinstance(key, bytes) and key.upper().startswith(b"BODY[HEADER.FIELDS"):
-            header_bytes = bytes(value or b"")
-            break
+    header = data.get(_HEADER_KEY)
+    if header is None:  # a server that names the section in its own way
+        header = next(
+            (v for k, v in data.items() if isinstance(k, bytes) and k.startswith(b"BODY[HEADER")),
+            None,
+        )
     # Our own small field reader: the email package's parser and header registry cost
     # up to 0.8 ms a message, several times the IMAP FETCH of it.
-    fields = _header_fields(header_bytes)
+    fields = _header_fields(bytes(header or b""))
     internaldate = data.get(b"INTERNALDATE")
     return Summary(
         uid=uid,
         flags=_flags(data.get(b"FLAGS", ())),
         internaldate=internaldate if isinstance(internaldate, datetime) else None,
-        size=int(data.get(b"RFC822.SIZE", 0)),
+        size=int(data.get(b"RFC822.SIZE") or 0),
         sender=_decoded(fields.get("from", "")),
         subject=_decoded(fields.get("subject", "")),
         date=_date(fields.get("date", "")),
@@ -683,12 +779,14 @@ def _decoded(raw: str) -> str:
 
 
 def _date(text: str) -> datetime | None:
+    """The Date field as an aware datetime; a zone of "-0000" (unknown) is read as UTC."""
     if not text:
         return None
     try:
-        return parsedate_to_datetime(text)
+        when = parsedate_to_datetime(text)
     except (ValueError, TypeError, IndexError):
         return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _flags_by_uid(parsed: Any) -> dict[int, frozenset[str]]:
@@ -698,6 +796,15 @@ def _flags_by_uid(parsed: Any) -> dict[int, frozenset[str]]:
 def _flags(flags: Iterable[Any]) -> frozenset[str]:
     # \Recent is a per-session flag nobody can set (and gone in IMAP4rev2, RFC 9051).
     return frozenset(text for text in map(_text, flags) if text.upper() != "\\RECENT")
+
+
+def _vanished_lines(untagged: Iterable[bytes]) -> list[bytes]:
+    """The data of ``* VANISHED ...`` lines among other untagged responses."""
+    found = []
+    for line in untagged:
+        if line[:11].upper() == b"* VANISHED ":
+            found.append(line[11:].rstrip(b"\r\n"))
+    return found
 
 
 def _vanished(lines: Iterable[Any]) -> set[int]:
