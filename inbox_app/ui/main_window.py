@@ -59,9 +59,9 @@ if TYPE_CHECKING:
     # the first job runs, after the window has painted.
     from inbox_app.services.app import InboxServices
     from inbox_app.services.compose import Composition
-    from inbox_app.services.mailbox import SyncResult
     from inbox_app.services.reading import OpenedMessage
     from inbox_app.services.summaries import MessageSummary
+    from inbox_app.services.syncing import SyncAllResult
     from inbox_app.ui.views.reader import ReaderView
 
 Clock = Callable[[], datetime]
@@ -417,30 +417,21 @@ class MainWindow(QMainWindow):
         the others; an account without a password gets a prompt."""
         progress = self._bridge.report_progress
 
-        def job(services: InboxServices) -> tuple[list[SyncResult], list[tuple[str, str, bool]]]:
-            from inbox_app.errors import InboxError  # noqa: PLC0415
-            from inbox_app.mail.errors import MissingPasswordError  # noqa: PLC0415
+        def job(services: InboxServices) -> SyncAllResult:
+            from inbox_app.services.syncing import sync_all  # noqa: PLC0415
 
-            results, failures = [], []
-            for account in services.accounts.accounts():
-                try:
-                    results.append(services.mailbox.sync(account.name, progress=progress))
-                except MissingPasswordError as exc:
-                    failures.append((account.name, str(exc), True))
-                except InboxError as exc:  # user-facing: shown, the next account goes on
-                    failures.append((account.name, str(exc), False))
-            return results, failures
+            return sync_all(services, progress=progress)
 
         self.status_label.setText("Getting mail…")
         self._bridge.run(job, self._synced)
 
-    def _synced(self, outcome: tuple[list[SyncResult], list[tuple[str, str, bool]]]) -> None:
-        results, failures = outcome
-        new = sum(r.new for r in results)
+    def _synced(self, outcome: SyncAllResult) -> None:
+        results, failures = outcome.results, outcome.failures
+        new = outcome.new
         if failures:
-            self.status_label.setText(f"Sync failed for {', '.join(n for n, _, _ in failures)}")
-            for name, message, _ in failures:
-                self.errors.show_error(f"{name}: {message}")
+            self.status_label.setText(f"Sync failed for {', '.join(f.account for f in failures)}")
+            for failure in failures:
+                self.errors.show_error(f"{failure.account}: {failure.message}")
         else:
             self.status_label.setText(
                 f"Up to date: {new} new message{'s' if new != 1 else ''}"
@@ -450,13 +441,13 @@ class MainWindow(QMainWindow):
         if new:
             self.notify_new_mail(new)
         self.refresh_tree()
-        if not self._search_results and (new or any(r.removed for r in results)):
+        if not self._search_results and (new or outcome.removed):
             self.messages.reload()
         self.synced.emit(results)
-        for name, _, needs_password in failures:
-            if needs_password and name not in self._asked_password:
-                self._asked_password.add(name)
-                self.ask_password(name)
+        for failure in failures:
+            if failure.needs_password and failure.account not in self._asked_password:
+                self._asked_password.add(failure.account)
+                self.ask_password(failure.account)
 
     def ask_password(self, account: str) -> None:
         """Ask for an account's password (kept in the OS keyring), then sync again."""
