@@ -2,10 +2,11 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python resources/make-icons.py
 
-Writes ``icons/inbox-app-N.png`` (N = 16 ... 512), ``inbox-app.ico`` (Windows: 16 ... 256) and
-``inbox-app.icns`` (macOS: 16 ... 1024). Both containers hold PNG images, which Windows (since
-Vista) and macOS (since 10.7) read; the container headers are written here, so no image tool
-beyond Qt's SVG renderer (in PySide6-Essentials) is needed.
+Writes ``icons/inbox-app-N.png`` (N = 16 ... 512), ``inbox-app.ico`` (Windows: 16 ... 256),
+``inbox-app.icns`` (macOS: 16 ... 1024), and the window icon's PNGs into the package
+(``inbox_app/ui/resources/inbox-app-N.png``, N in ``WINDOW_SIZES``). The containers hold PNG
+images, which Windows (since Vista) and macOS (since 10.7) read; the container headers are
+written here, so no image tool beyond Qt's SVG renderer (in PySide6-Essentials) is needed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "inbox-app.svg"
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
+# The window icon (QApplication.setWindowIcon): title bars, task bars, the window switcher.
+WINDOW_SIZES = (16, 32, 48, 256)
+WINDOW_ICONS = HERE.parent / "inbox_app" / "ui" / "resources"
 # Apple's icon types that hold PNG data, by pixel size (the @2x types share a pixel size).
 ICNS_TYPES = (
     (b"icp4", 16),
@@ -91,8 +95,14 @@ def main() -> int:
         (HERE / "icons" / f"inbox-app-{size}.png").write_bytes(images[size])
     (HERE / "inbox-app.ico").write_bytes(ico({size: images[size] for size in ICO_SIZES}))
     (HERE / "inbox-app.icns").write_bytes(icns(images))
+    WINDOW_ICONS.mkdir(exist_ok=True)
+    for size in WINDOW_SIZES:
+        (WINDOW_ICONS / f"inbox-app-{size}.png").write_bytes(images[size])
     del app
-    print(f"wrote {len(PNG_SIZES)} PNGs, inbox-app.ico and inbox-app.icns in {HERE}")
+    print(
+        f"wrote {len(PNG_SIZES)} PNGs, inbox-app.ico and inbox-app.icns in {HERE}, "
+        f"and {len(WINDOW_SIZES)} window icons in {WINDOW_ICONS}"
+    )
     return 0
 
 

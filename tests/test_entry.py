@@ -67,3 +67,26 @@ def test_the_engine_exports_load_lazily() -> None:
         assert getattr(smime, name) is not None
     with pytest.raises(AttributeError):
         _ = smime.no_such_recipe
+
+
+def test_version_alone_is_answered_without_the_cli() -> None:
+    # The same line as the CLI's --version, without importing the CLI (and the engine).
+    import re
+
+    from inbox_app import version
+
+    code = (
+        "import sys; from inbox_app.app import main; rc = main(['--version']); "
+        "assert 'inbox_app.cli' not in sys.modules, 'the CLI was imported'; sys.exit(rc)"
+    )
+    fast = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert fast.returncode == 0, fast.stderr
+    assert fast.stdout == f"inbox-app {version()}\n"
+    assert re.fullmatch(r"inbox-app \d+\.\d+\.\d+\S*\n", fast.stdout)
+    via_cli = subprocess.run(
+        [sys.executable, "-c", "from inbox_app.cli.main import main; main(['--version'])"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert via_cli.stdout == fast.stdout

@@ -296,3 +296,169 @@ def test_icns_holds_png_images_of_the_macos_sizes() -> None:
         at += length
     assert at == len(data)
     assert expected.items() <= found.items()
+
+
+def test_window_icons_in_the_package_are_the_generated_pngs() -> None:
+    from inbox_app.ui.app import WINDOW_ICON_SIZES
+
+    folder = ROOT / "inbox_app" / "ui" / "resources"
+    for size in WINDOW_ICON_SIZES:
+        data = (folder / f"inbox-app-{size}.png").read_bytes()
+        assert _png_size(data) == (size, size)
+        assert data == (RESOURCES / "icons" / f"inbox-app-{size}.png").read_bytes()
+    with (ROOT / "pyproject.toml").open("rb") as stream:
+        package_data = tomllib.load(stream)["tool"]["setuptools"]["package-data"]
+    assert "resources/*.png" in package_data["inbox_app.ui"]  # wheels carry them
+    assert 'collect_data_files("inbox_app")' in _spec()  # so does the frozen app
+    assert "WINDOW_SIZES = (16, 32, 48, 256)" in (RESOURCES / "make-icons.py").read_text()
+    assert WINDOW_ICON_SIZES == (16, 32, 48, 256)
+
+
+# The Linux bundle's size and Qt's ICU data (packaging/icu_data.py)
+
+
+def test_the_build_fails_over_120_decimal_megabytes() -> None:
+    script = (PACKAGING / "build-linux.sh").read_text(encoding="utf-8")
+    assert "size_limit=120000000" in script
+    check = script.index('if [ "$bundle_bytes" -gt "$size_limit" ]; then')
+    assert "exit 1" in script[check : script.index("fi", check)]
+    assert check < script.index("== frozen inbox-app --version")  # before checks and tarball
+
+
+def _icu_data_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("icu_data", PACKAGING / "icu_data.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _qt_lib() -> Path:
+    import PySide6
+
+    return Path(PySide6.__file__).parent / "Qt" / "lib"
+
+
+@pytest.fixture(scope="module")
+def icu() -> Any:
+    if shutil.which("objdump") is None or not list(_qt_lib().glob("libicudata.so.*")):
+        pytest.skip("needs binutils and PySide6's own ICU (Linux wheels)")
+    return _icu_data_module()
+
+
+@pytest.fixture(scope="module")
+def icu_data(icu: Any) -> tuple[str, bytes]:
+    (library,) = _qt_lib().glob("libicudata.so.*")
+    symbol, data = icu.exported_data(library)
+    return symbol, data
+
+
+def test_icu_common_data_is_rewritten_byte_for_byte(icu: Any, icu_data: tuple[str, bytes]) -> None:
+    symbol, data = icu_data
+    assert re.fullmatch(r"icudt\d+_dat", symbol)
+    header, items = icu.read_items(data)
+    assert len(items) > 1000
+    assert icu.write_common(header, items) == data  # the layout is ICU's own
+
+
+def test_trimmed_icu_data_keeps_what_qt_uses(icu: Any, icu_data: tuple[str, bytes]) -> None:
+    _symbol, data = icu_data
+    trimmed = icu.trim(data)
+    assert len(trimmed) < 0.6 * len(data)
+    _header, before = icu.read_items(data)
+    _header, after = icu.read_items(trimmed)
+    kept = dict(after)
+    assert kept == {name: item for name, item in before if name in kept}  # items unchanged
+    names = {name.partition("/")[2] for name in kept}
+    for needed in ("cnvalias.icu", "coll/ucadata.icu", "coll/de.res", "zone/de.res"):
+        assert needed in names  # QStringConverter, QCollator, QTimeZone
+    assert {"metaZones.res", "zoneinfo64.res"} <= names
+    assert any(name.endswith(".cnv") for name in names)
+    assert not any(name.startswith(("brkitr/", "lang/", "curr/", "translit/")) for name in names)
+
+
+def test_qt_calls_only_icu_functions_whose_data_is_kept(icu: Any) -> None:
+    import PySide6
+
+    version = next(_qt_lib().glob("libicudata.so.*")).name.split(".so.")[1]
+    root = Path(PySide6.__file__).parent
+    callers = {}
+    for library in [
+        *root.glob("*.so*"),
+        *root.glob("Qt/lib/*.so*"),
+        *root.glob("Qt/plugins/*/*.so"),
+    ]:
+        if not library.name.startswith("libicu"):
+            for name in icu.icu_imports(library, version):
+                callers[name] = library.name
+    assert {"ucol_open", "ucal_open"} <= callers.keys()  # the check sees the imports
+    assert icu.unserved(callers) == set(), callers
+
+
+# Exercises each ICU service Qt uses, in several locales; prints what it got, and the ICU
+# data library the process mapped.
+_ICU_PROBE = r"""
+import functools, json
+from PySide6.QtCore import (
+    QCollator, QCoreApplication, QDateTime, QLocale, QStringDecoder, QTimeZone
+)
+app = QCoreApplication([])
+words = ["Äpfel", "zebra", "Ångström", "apple", "Øre", "ähnlich", "中文", "日本", "한국", "été"]
+out = {}
+berlin = QTimeZone(b"Europe/Berlin")
+for name in ["de_DE", "sv_SE", "zh_CN", "ja_JP", "tr_TR", "ar_EG", "th_TH"]:
+    locale = QLocale(name)
+    out["collation " + name] = sorted(words, key=functools.cmp_to_key(QCollator(locale).compare))
+    for kind in QTimeZone.TimeType:
+        for style in QTimeZone.NameType:
+            out[f"zone {name} {kind.name} {style.name}"] = berlin.displayName(kind, style, locale)
+    out["upper " + name] = locale.toUpper("istanbul straße")
+    out["lower " + name] = locale.toLower("İSTANBUL ΣΊΣΥΦΟΣ")
+    moment = QDateTime.fromSecsSinceEpoch(1700000000, QTimeZone(b"Asia/Tokyo"))
+    out["date " + name] = locale.toString(moment, QLocale.FormatType.LongFormat)
+out["codecs"] = QStringDecoder.availableCodecs()
+encodings = ["Shift_JIS", "ISO-2022-JP", "EUC-KR", "Big5", "KOI8-R", "IBM037"]
+out["decoders"] = [QStringDecoder(name).isValid() for name in encodings]
+maps = open("/proc/self/maps").read().splitlines()
+data = sorted({line.split()[-1] for line in maps if "libicudata" in line})
+print(json.dumps({"data": data, "out": out}, ensure_ascii=False))
+"""
+
+
+def _probe(preload: Path | None) -> dict[str, Any]:
+    import json
+    import os
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    if preload is not None:  # same soname: the ICU libraries bind to it, not to Qt's copy
+        env["LD_PRELOAD"] = str(preload)
+    result = subprocess.run(
+        [sys.executable, "-c", _ICU_PROBE], capture_output=True, text=True, env=env, check=True
+    )
+    answer: dict[str, Any] = json.loads(result.stdout)
+    return answer
+
+
+def test_qt_answers_the_same_on_the_trimmed_icu_data(
+    icu: Any, icu_data: tuple[str, bytes], tmp_path: Path
+) -> None:
+    if shutil.which("as") is None or shutil.which("ld") is None:
+        pytest.skip("needs binutils' as and ld")
+    (library,) = _qt_lib().glob("libicudata.so.*")
+    trimmed = tmp_path / library.name
+    before, after = icu.trimmed_library(library, trimmed)
+    assert after < 0.6 * before
+    assert icu.soname(trimmed) == library.name
+    symbol, data = icu_data
+    assert icu.exported_data(trimmed) == (symbol, icu.trim(data))
+    full, small = _probe(None), _probe(trimmed)
+    assert small["data"] == [str(trimmed)]  # the trimmed data was the one used
+    assert len(full["data"]) == 1
+    assert full["data"] != small["data"]
+    assert small["out"] == full["out"]
+    assert full["out"]["zone sv_SE StandardTime LongName"] == "centraleuropeisk normaltid"
+    assert full["out"]["upper tr_TR"] == "İSTANBUL STRASSE"  # ICU's case mapping was reached

@@ -19,6 +19,7 @@ from inbox_app.paths import resolve_home
 from inbox_app.services.runtime import Runtime
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from inbox_app.services.app import InboxServices
@@ -93,6 +94,7 @@ def run(
     app.setApplicationName("Inbox")
     app.setApplicationDisplayName("Inbox")
     app.setDesktopFileName("inbox-app")
+    app.setWindowIcon(_window_icon())
     # Ctrl+C in the terminal quits; Qt's loop runs no Python code by itself, so a timer
     # lets the interpreter see the signal.
     signal.signal(signal.SIGINT, lambda *_: app.quit())
@@ -102,6 +104,11 @@ def run(
     runtime = Runtime(factory)
     bridge = Bridge(runtime)
     window = MainWindow(bridge)
+    # macOS: a file opened from Finder while Inbox runs arrives as an event, not as argv.
+    from inbox_app.ui.file_open import FileOpenFilter  # noqa: PLC0415
+
+    file_opener = FileOpenFilter(window.open_path, window)
+    app.installEventFilter(file_opener)
     if demo:
         window.setWindowTitle("Inbox — demo")
     bench = os.environ.get(BENCH_ENV)
@@ -124,10 +131,31 @@ def run(
             return tour.exit_code
         return int(app.exec())
     finally:
+        app.removeEventFilter(file_opener)
         window.close()
         runtime.close(wait=True)
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+# The window icon's sizes, in inbox_app/ui/resources (written by resources/make-icons.py).
+WINDOW_ICON_SIZES = (16, 32, 48, 256)
+
+
+def _window_icon() -> QIcon:
+    """Inbox's icon for every window (title bars, task bars, the window switcher).
+
+    Each PNG is added with its size, so Qt only reads its header now and decodes it when it
+    is first drawn: this runs before the first paint.
+    """
+    from PySide6.QtCore import QSize  # noqa: PLC0415
+    from PySide6.QtGui import QIcon  # noqa: PLC0415
+
+    icon = QIcon()
+    folder = Path(__file__).parent / "resources"
+    for size in WINDOW_ICON_SIZES:
+        icon.addFile(str(folder / f"inbox-app-{size}.png"), QSize(size, size))
+    return icon
 
 
 # bench/bench_gui.py sets this to "first-paint" (quit once the main window has painted) or
