@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -178,6 +179,7 @@ class Dovecot:
 
     def __init__(self) -> None:
         self.base: Path | None = None
+        self._keep_log_in: Path | None = None
         self.imap_port = 0
         self.imaps_port = 0
         self.ca_file: Path | None = None
@@ -206,11 +208,19 @@ class Dovecot:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def start(self, base_dir: Path) -> tuple[int, int]:
-        """Start the server under ``base_dir``; returns the (STARTTLS, IMAPS) ports."""
-        base = Path(base_dir).resolve()
-        # Dovecot's auth and mail processes run as other users: every directory above the
-        # base must be traversable (mkdtemp and pytest's tmp dirs are 0700).
-        for directory in (base, *base.parents):
+        """Start the server; returns the (STARTTLS, IMAPS) ports.
+
+        The server's files live in a directory of their own under the system's temporary
+        directory, not in ``base_dir``: Dovecot's auth and mail processes run as other
+        users and must traverse every directory above them, and pytest makes its
+        ``/tmp/pytest-of-<user>`` 0700 again whenever another pytest run starts, which
+        would lock a running server out of its own mail. ``base_dir`` gets the log when
+        the server stops.
+        """
+        self._keep_log_in = Path(base_dir)
+        base = Path(tempfile.mkdtemp(prefix="inbox-dovecot-")).resolve()
+        base.chmod(0o755)
+        for directory in base.parents:
             if directory.stat().st_mode & 0o005 != 0o005:
                 directory.chmod(directory.stat().st_mode | 0o055)
         for name in ("run", "state", "log", "mail"):
@@ -254,13 +264,25 @@ class Dovecot:
             ):
                 return self.imap_port, self.imaps_port
             last_error = start_errors.strip() or self.log[-2000:]
-            self.stop()
+            self._shutdown()
+        self.stop()
         raise RuntimeError(f"dovecot did not start: {last_error}")
 
     def stop(self) -> None:
-        """Stop the server (doveadm stop, then kill whatever survived)."""
+        """Stop the server and remove its files (the log is kept in ``base_dir``)."""
         if self.base is None:
             return
+        self._shutdown()
+        with contextlib.suppress(OSError):
+            if self._keep_log_in is not None:
+                self._keep_log_in.mkdir(parents=True, exist_ok=True)
+                (self._keep_log_in / "dovecot.log").write_text(self.log)
+        shutil.rmtree(self.base, ignore_errors=True)
+        self.base = None
+
+    def _shutdown(self) -> None:
+        """Stop the processes: doveadm stop, then kill whatever survived."""
+        assert self.base is not None
         pid_file = self.base / "run" / "master.pid"
         pid = None
         with contextlib.suppress(OSError, ValueError):

@@ -250,6 +250,53 @@ def test_summaries_skip_missing_uids_and_keep_order(
     assert imap.summaries([]) == []
 
 
+def test_summaries_stream_in_batches_from_compact_uid_sets(
+    dovecot: Dovecot, imap: ImapSession, folder: str
+) -> None:
+    dovecot.seed(folder, messages(25))
+    imap.select(folder)
+    uids = imap.all_uids()
+    imap.delete(uids[5:10])  # a gap: the request is "a:b,c:d"
+    kept = uids[:5] + uids[10:]
+    batches = list(imap.iter_summaries(kept + [10**6], batch=7))
+    assert [len(batch) for batch in batches] == [7, 7, 6]
+    assert [s.uid for batch in batches for s in batch] == kept
+    # Flags of every message, as a server without CONDSTORE is synced.
+    imap.add_flags(kept[:2], ["\\Seen"])
+    flags = imap.all_flags()
+    assert sorted(flags) == kept
+    assert [uid for uid, f in flags.items() if f == {"\\Seen"}] == kept[:2]
+    imap.select(folder)  # the session is still in step
+
+
+def test_all_flags_of_an_empty_folder(imap: ImapSession, folder: str) -> None:
+    imap.select(folder)
+    assert imap.all_flags() == {}
+    assert list(imap.iter_summaries([])) == []
+
+
+def test_leaving_a_stream_early_closes_the_session(
+    dovecot: Dovecot, imap: ImapSession, folder: str
+) -> None:
+    dovecot.seed(folder, messages(30))
+    imap.select(folder)
+    stream = imap.iter_summaries(imap.all_uids(), batch=5)
+    assert len(next(stream)) == 5
+    stream.close()  # the rest of the answer is still on its way: the session cannot go on
+    with pytest.raises(ConnectionLostError):
+        imap.select(folder)
+
+
+def test_a_refused_fetch_is_a_server_error_and_the_session_goes_on(
+    imap: ImapSession, folder: str
+) -> None:
+    imap.select(folder)
+    with pytest.raises(ServerError) as caught:
+        list(imap._stream_fetch(b"1:*", b"NOSUCHITEM", "read the message list"))
+    assert "could not read the message list" in _one_line(caught.value)
+    assert imap.all_uids() == []
+
+
 def test_raw_returns_the_exact_bytes_and_keeps_unseen(
     dovecot: Dovecot, imap: ImapSession, folder: str, pki: StandardPKI
 ) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +186,7 @@ def test_a_sync_cut_at_each_step_loses_and_duplicates_nothing(
         if server_bytes is not None:
             # Cut mid-answer (some 320 bytes a message): the batches written before the
             # cut stay, and the folder is not marked complete.
-            stored = services.mailbox.store.count(name, folder)
-            assert 0 < stored < 2000
+            assert 0 < services.mailbox.store.count(name, folder) < 2000
             state = services.mailbox.store.folder(name, folder)
             assert state is not None
             assert state.highestmodseq is None
@@ -365,3 +365,29 @@ def test_incremental_sync_without_condstore_reads_every_flag(
     assert counts == {"resync": 0, "all_uids": 0, "changes_since": 0, "all_flags": folders}
     assert (result.new, result.removed) == (1, 1)
     assert_changes_arrived(services, name, folder)
+
+
+def test_odd_header_fields_sync(dovecot: Dovecot, account: tuple[InboxServices, str]) -> None:
+    services, name = account
+    folder = f"Odd{uuid.uuid4().hex[:8]}"
+    dovecot.seed(
+        folder,
+        [
+            # "-0000": the zone is unknown (RFC 5322 §3.3), read as UTC.
+            b"From: a@example.com\r\nSubject: Unknown zone\r\n"
+            b"Date: Mon, 01 Jun 2026 12:00:00 -0000\r\n\r\nx\r\n",
+            b"From: b@example.com\r\nSubject: No date\r\n\r\nx\r\n",
+            # An encoded word, folded over two lines.
+            b"From: =?utf-8?q?J=C3=BCrgen?= <j@example.com>\r\n"
+            b"Subject: =?utf-8?b?R3LDvMOfZQ==?=\r\n  again\r\nDate: garbage\r\n\r\nx\r\n",
+        ],
+    )
+    services.mailbox.sync(name)
+    listed = {m.subject: m for m in services.mailbox.messages(name, folder)}
+    assert set(listed) == {"Unknown zone", "No date", "Grüße again"}
+    assert listed["Unknown zone"].date == datetime(2026, 6, 1, 12, tzinfo=UTC)
+    assert listed["No date"].date is None
+    assert listed["No date"].internaldate is not None
+    assert listed["Grüße again"].from_addr == "Jürgen <j@example.com>"
+    assert listed["Grüße again"].date is None
+    assert [m.subject for m in services.mailbox.search(name, "Grüße")] == ["Grüße again"]

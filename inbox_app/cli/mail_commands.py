@@ -1,4 +1,10 @@
-"""``inbox-app sync|messages|show|search``: reading mail through the local store."""
+"""``inbox-app sync|messages|show|search|send|outbox``: mail through the local store.
+
+Exit codes follow the rest of the command line: 0 success; 1 a security check failed
+(for ``sync``, a server certificate that is not trusted; for ``send``, any message that
+stays in the outbox); 2 bad input or anything else that failed (a wrong password, a
+server that cannot be reached). Every failure is one line on stderr.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,10 @@ import sys
 from typing import Any
 
 from inbox_app.cli import inputs
-from inbox_app.cli.smime_commands import describe, exit_code
-from inbox_app.errors import one_line
+from inbox_app.cli.smime_commands import EXIT_BAD_INPUT, describe, exit_code
+from inbox_app.errors import InboxError, one_line
 from inbox_app.services.app import InboxServices
-from inbox_app.services.mailbox import summary_json
+from inbox_app.services.mailbox import TlsError, summary_json
 from inbox_app.smime import mime
 
 EXIT_OK = 0
@@ -64,11 +70,28 @@ def add_parsers(subparsers: Any) -> None:
 
 
 def run_sync(args: argparse.Namespace, services: InboxServices) -> int:
-    names = [args.name] if args.name else [a.name for a in services.accounts.accounts()]
+    """Sync one account, or each in turn (one failing does not stop the others)."""
+    if args.name:
+        services.accounts.get(args.name)  # an unknown name is bad input, as elsewhere
+        names = [args.name]
+    else:
+        names = [a.name for a in services.accounts.accounts()]
+    failures: list[int] = []
     for name in names:
-        result = services.mailbox.sync(name, progress=_progress)
+        try:
+            result = services.mailbox.sync(name, progress=_progress)
+        except TlsError as exc:
+            # The server's identity could not be checked: a security check failed.
+            sys.stderr.write(f"inbox-app: {name}: {one_line(str(exc))}\n")
+            failures.append(EXIT_SECURITY)
+            continue
+        except InboxError as exc:
+            sys.stderr.write(f"inbox-app: {name}: {one_line(str(exc))}\n")
+            failures.append(EXIT_BAD_INPUT)
+            continue
         sys.stdout.write(result.describe() + "\n")
-    return EXIT_OK
+    # A certificate failure is never hidden behind another account's lesser one.
+    return EXIT_SECURITY if EXIT_SECURITY in failures else max(failures, default=EXIT_OK)
 
 
 def _progress(text: str) -> None:

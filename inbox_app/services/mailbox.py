@@ -43,6 +43,10 @@ from inbox_app.transport import (
 )
 from inbox_app.transport import Summary as ImapSummary
 
+# TlsError is re-exported for front ends, which may not import the transport: a server
+# certificate that is not trusted is a security failure, told apart from the others.
+__all__ = ["FolderView", "Mailbox", "Progress", "SyncResult", "TlsError", "summary_json"]
+
 Progress = Callable[[str], None]
 _WRITE_BATCH = 1_000  # summaries per store commit during a sync
 _BACKOFF = (0.5, 2.0)  # seconds between connection attempts

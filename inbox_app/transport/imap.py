@@ -26,7 +26,7 @@ import contextlib
 import re
 import ssl
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -480,7 +480,9 @@ class ImapSession:
         }
         return [results[uid] for uid in wanted if uid in results]
 
-    def iter_summaries(self, uids: Iterable[int], *, batch: int = 1000) -> Iterator[list[Summary]]:
+    def iter_summaries(
+        self, uids: Iterable[int], *, batch: int = 1000
+    ) -> Generator[list[Summary], None, None]:
         """:meth:`summaries` as they arrive, ``batch`` at a time, in the server's order.
 
         Few round trips: the UIDs go out as compact sets ("1:5000"), each command's
