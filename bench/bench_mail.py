@@ -3,8 +3,8 @@
 A script, not a test: it prints times and ratios measured in one run and never asserts.
 
 - Seeds 10,000 messages into a private Dovecot on 127.0.0.1 (Maildir files).
-- Initial summary sync (``Mailbox.sync``) vs a bare imapclient FETCH of the same items in
-  the same batches (target: at most 1.2x).
+- Initial summary sync (``Mailbox.sync`` into an empty store, median of three) vs a bare
+  imapclient FETCH of the same items, 500 UIDs a command (target: at most 1.2x).
 - An unchanged re-sync vs the initial sync (target: at most 5%).
 - Search over 100,000 cached messages vs the same raw FTS5 query (target: at most 1.5x).
 - Opening a 100,000-message folder's first page vs a 1,000-message folder's (target: at
@@ -107,13 +107,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             server.seed("INBOX", messages(args.messages))
             bare_fetch(server)  # Dovecot builds its index once; both sides then find it warm
-            services = InboxServices(directory / "home", MemorySecretStore())
-            services.accounts.add_server(
-                "bench", "test@example.com", imap=f"{server.host}:{server.imaps_port}",
-                smtp="127.0.0.1:25", username=server.user, password=server.password,
-                ca_file=str(server.ca_file),
-            )  # fmt: skip
-            initial = timed(lambda: services.mailbox.sync("bench"))
+            homes = iter(range(3))
+
+            def fresh_sync() -> InboxServices:
+                services = InboxServices(directory / f"home{next(homes)}", MemorySecretStore())
+                services.accounts.add_server(
+                    "bench", "test@example.com", imap=f"{server.host}:{server.imaps_port}",
+                    smtp="127.0.0.1:25", username=server.user, password=server.password,
+                    ca_file=str(server.ca_file),
+                )  # fmt: skip
+                services.mailbox.sync("bench")
+                return services
+
+            # Each initial sync starts from an empty store: the median of three.
+            initials = []
+            for _ in range(3):
+                started = time.perf_counter()
+                services = fresh_sync()
+                initials.append(time.perf_counter() - started)
+            initial = statistics.median(initials)
             resync = median(lambda: services.mailbox.sync("bench"), 3)
             bare = median(lambda: bare_fetch(server), 3)
         finally:

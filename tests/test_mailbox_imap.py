@@ -391,3 +391,32 @@ def test_odd_header_fields_sync(dovecot: Dovecot, account: tuple[InboxServices, 
     assert listed["Grüße again"].from_addr == "Jürgen <j@example.com>"
     assert listed["Grüße again"].date is None
     assert [m.subject for m in services.mailbox.search(name, "Grüße")] == ["Grüße again"]
+
+
+def test_a_store_failure_mid_sync_stops_the_fetch_and_loses_nothing(
+    dovecot: Dovecot, account: tuple[InboxServices, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inbox_app.store import MailStore, StoreUnavailableError
+
+    services, name = account
+    folder = f"Full{uuid.uuid4().hex[:8]}"
+    dovecot.seed(folder, [message(subject=f"Seed {n}") for n in range(2500)])
+    original = MailStore.add_synced
+    calls = []
+
+    def full_disk(self: MailStore, *args: Any, **kwargs: Any) -> int:
+        calls.append(args[1])
+        if args[1] == folder and calls.count(folder) == 2:
+            raise StoreUnavailableError("cannot use the mail store: the disk is full")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MailStore, "add_synced", full_disk)
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailableError, match="disk is full"):
+        services.mailbox.sync(name)
+    assert time.monotonic() - started < 10  # the reader thread stopped: nothing hangs
+    assert services.mailbox.store.count(name, folder) == 1000  # the first batch stayed
+    monkeypatch.setattr(MailStore, "add_synced", original)
+    services.mailbox.sync(name)
+    subjects = [m.subject for m in services.mailbox.messages(name, folder)]
+    assert sorted(subjects) == sorted(f"Seed {n}" for n in range(2500))

@@ -1,12 +1,19 @@
-"""Reading mail: sync into the local store, list, show (through the S/MIME engine), search.
+"""Reading mail: sync into the local store, list, show (through the S/MIME engine), search;
+flags, moves and deletes.
 
 Raw message bytes are stored as received and are the truth; summaries and the search
 index are derived. Encrypted messages are indexed by their outer header fields only: no
 decrypted text is ever written to disk.
+
+Changes go where the mail lives first (the IMAP server; for a local account, the
+Maildir's files), then into the store, so the store never claims what did not happen.
+The GUI reads the folder list (:meth:`Mailbox.folders`) and pages of summaries
+(:meth:`Mailbox.page`) from the store only, without touching the network.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -430,9 +437,10 @@ class Mailbox:
 
         def read() -> None:
             try:
-                for batch in imap.iter_summaries(wanted, batch=_WRITE_BATCH):
-                    if not offer([_synced(item) for item in batch]):
-                        return  # the writer gave up: closing the generator ends the FETCH
+                with contextlib.closing(imap.iter_summaries(wanted, batch=_WRITE_BATCH)) as stream:
+                    for batch in stream:
+                        if not offer([_synced(item) for item in batch]):
+                            return  # the writer gave up: closing the stream ends the session
             except BaseException as exc:  # handed to the writer, who raises it
                 offer(exc)
                 return
