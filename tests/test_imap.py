@@ -258,7 +258,7 @@ def test_summaries_stream_in_batches_from_compact_uid_sets(
     uids = imap.all_uids()
     imap.delete(uids[5:10])  # a gap: the request is "a:b,c:d"
     kept = uids[:5] + uids[10:]
-    batches = list(imap.iter_summaries(kept + [10**6], batch=7))
+    batches = list(imap.iter_summaries([*kept, 10**6], batch=7))
     assert [len(batch) for batch in batches] == [7, 7, 6]
     assert [s.uid for batch in batches for s in batch] == kept
     # Flags of every message, as a server without CONDSTORE is synced.
