@@ -174,3 +174,41 @@ def test_folder_counts_change_in_place(qtbot, qtmodeltester) -> None:
         model.set_tree(tree)
     assert model.first_inbox().data() == "Inbox (3)"
     qtmodeltester.check(model)
+
+
+@pytest.mark.parametrize("case", [(1, "from"), (2, "subject"), (3, "date")])
+def test_sorting_pages_through_the_store_in_that_order(
+    qtbot, qtmodeltester, tmp_path: Path, bridge: Bridge, case: tuple[int, str]
+) -> None:
+    from PySide6.QtCore import Qt
+
+    column, order = case
+    fill(tmp_path, PAGE_SIZE + 50)
+    model = MessageListModel(bridge)
+    with qtbot.waitSignal(model.loaded, timeout=5000):
+        model.set_folder("Demo", "INBOX")
+    with qtbot.waitSignal(model.loaded, timeout=5000):
+        model.sort(column, Qt.SortOrder.AscendingOrder)
+    assert model.sort_order == (order, False)
+    while model.canFetchMore():
+        with qtbot.waitSignal(model.loaded, timeout=5000):
+            model.fetchMore()
+    rows = [model.summary(r) for r in range(model.rowCount())]
+    assert len({s.uid for s in rows}) == PAGE_SIZE + 50  # type: ignore[union-attr]
+    key = {
+        "from": lambda s: (s.from_addr.lower(), s.uid),
+        "subject": lambda s: (s.subject.lower(), s.uid),
+        "date": lambda s: s.sort_key,
+    }[order]
+    assert rows == sorted(rows, key=key)  # type: ignore[arg-type]
+    qtmodeltester.check(model)
+
+
+def test_search_results_sort_in_memory(qtbot, tmp_path: Path, bridge: Bridge) -> None:
+    from PySide6.QtCore import Qt
+
+    model = MessageListModel(bridge)
+    model.set_folder("Demo", "INBOX")
+    model.show_results([summary(3), summary(1), summary(2)])
+    model.sort(3, Qt.SortOrder.AscendingOrder)
+    assert [model.summary(r).uid for r in range(3)] == [1, 2, 3]  # type: ignore[union-attr]

@@ -3,6 +3,7 @@
 Front ends depend on services, not on the store: they take these names from here.
 """
 
+from inbox_app.store.mailstore import SORT_ORDERS, page_cursor
 from inbox_app.store.models import MessageSummary, OutboxItem
 
-__all__ = ["MessageSummary", "OutboxItem"]
+__all__ = ["SORT_ORDERS", "MessageSummary", "OutboxItem", "page_cursor"]

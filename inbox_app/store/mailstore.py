@@ -85,6 +85,18 @@ _SUMMARY = """
 """
 # Newest first. The row-value cursor is a range on the messages_page index, so SQLite
 # seeks to it and walks ``limit`` entries: no OFFSET, no sort, the same cost on any page.
+# The orders a folder can be paged in, each served by an index (schema migrations 2, 5).
+SORT_ORDERS = {
+    "date": "sort_date",
+    "from": "from_addr COLLATE NOCASE",
+    "subject": "subject COLLATE NOCASE",
+}
+_PAGE_SORTED = """
+    SELECT account, folder, uid, uidvalidity, flags, internaldate, size, from_addr, subject,
+           date, message_id, security
+    FROM messages WHERE account = ? AND folder = ? {after}
+    ORDER BY {column} {direction}, uid {direction} LIMIT ?
+"""
 _PAGE_FIRST = """
     SELECT account, folder, uid, uidvalidity, flags, internaldate, size, from_addr, subject,
            date, message_id, security
@@ -97,14 +109,16 @@ _PAGE_AFTER = """
     FROM messages WHERE account = ? AND folder = ? AND (sort_date, uid) < (?, ?)
     ORDER BY sort_date DESC, uid DESC LIMIT ?
 """
+# INDEXED BY: with the sort indexes (migration 5) the planner would otherwise pick one of
+# those for both counts, walking every message instead of the unread ones.
 # Each count is one index range: the total over messages_page, the unread over the partial
 # index messages_unseen, whose WHERE expression the second count repeats word for word
 # (SQLite uses a partial index only for a query that states its condition).
 _FOLDER_VIEWS = """
     SELECT f.account, f.name, f.role,
-           (SELECT count(*) FROM messages AS m
+           (SELECT count(*) FROM messages AS m INDEXED BY messages_page
             WHERE m.account = f.account AND m.folder = f.name),
-           (SELECT count(*) FROM messages AS m
+           (SELECT count(*) FROM messages AS m INDEXED BY messages_unseen
             WHERE m.account = f.account AND m.folder = f.name
               AND instr(' ' || flags || ' ', ' \\Seen ') = 0)
     FROM folders AS f WHERE f.account = ? ORDER BY f.name
@@ -393,23 +407,65 @@ class MailStore:
         folder: str,
         *,
         limit: int = 100,
-        before: tuple[datetime, int] | None = None,
+        before: tuple[datetime, int] | tuple[str, int] | None = None,
+        order: str = "date",
+        descending: bool = True,
     ) -> list[MessageSummary]:
-        """Up to ``limit`` summaries, newest first, after the cursor ``before``.
+        """Up to ``limit`` summaries after the cursor ``before``: newest first by default,
+        else by ``order`` ("date", "from" or "subject") in either direction.
 
-        Pass the last summary's :attr:`MessageSummary.sort_key` as ``before`` to get the
-        next page; an empty list means the end.
+        Pass the last summary's :func:`page_cursor` (for the date order, its
+        :attr:`MessageSummary.sort_key`) as ``before`` to get the next page; an empty list
+        means the end.
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
+        if order not in SORT_ORDERS:
+            raise ValueError(f"unknown order {order!r}")
+        if order != "date" or not descending:
+            return self._page_sorted(
+                account, folder, limit, before, order=order, descending=descending
+            )
         if before is None:
             cursor = self._conn.execute(_PAGE_FIRST, (account, folder, limit))
         else:
             when, uid = before
+            if not isinstance(when, datetime):
+                raise ValueError("paging by date needs a date cursor (MessageSummary.sort_key)")
             cursor = self._conn.execute(
                 _PAGE_AFTER, (account, folder, to_timestamp(when), uid, limit)
             )
         return [_summary(row) for row in cursor]
+
+    def _page_sorted(
+        self,
+        account: str,
+        folder: str,
+        limit: int,
+        before: tuple[datetime, int] | tuple[str, int] | None,
+        *,
+        order: str,
+        descending: bool,
+    ) -> list[MessageSummary]:
+        column = SORT_ORDERS[order]
+        params: list[object] = [account, folder]
+        after = ""
+        if before is not None:
+            key, uid = before
+            value = to_timestamp(key) if isinstance(key, datetime) else key
+            past, beyond = ("<=", "<") if descending else (">=", ">")
+            if order == "date":
+                after = f"AND (sort_date, uid) {beyond} (?, ?)"
+                params += [value, uid]
+            else:
+                # A row value with COLLATE does not seek the index; this form does (a range
+                # on the column, then the ties on uid), checked by the store's tests.
+                after = f"AND {column} {past} ? AND ({column} {beyond} ? OR uid {beyond} ?)"
+                params += [value, value, uid]
+        sql = _PAGE_SORTED.format(
+            after=after, column=column, direction="DESC" if descending else "ASC"
+        )
+        return [_summary(row) for row in self._conn.execute(sql, (*params, limit))]
 
     @boundary
     def summary(self, account: str, folder: str, uid: int) -> MessageSummary | None:
@@ -690,3 +746,12 @@ def _outbox_item(row: Sequence[Any]) -> OutboxItem:
         updated_at=from_timestamp(row[9]),
         maybe_delivered=bool(row[10]),
     )
+
+
+def page_cursor(summary: MessageSummary, order: str) -> tuple[datetime, int] | tuple[str, int]:
+    """Where ``summary`` stands in a folder paged by ``order``: pass it as ``before=``."""
+    if order == "from":
+        return summary.from_addr, summary.uid
+    if order == "subject":
+        return summary.subject, summary.uid
+    return summary.sort_key

@@ -120,6 +120,10 @@ class MainWindow(QMainWindow):
         header.resizeSection(FROM_COLUMN, 220)
         header.resizeSection(SUBJECT_COLUMN, 380)
         header.resizeSection(DATE_COLUMN, 130)
+        # Sorting is the model's (paged by the store), not the view's: the view only shows
+        # the indicator and asks.
+        self.message_view.setSortingEnabled(True)
+        header.setSortIndicator(DATE_COLUMN, Qt.SortOrder.DescendingOrder)
         self.message_view.selectionModel().currentRowChanged.connect(self._message_changed)
 
         # The reader pane is built after the first paint (see :attr:`reader`): until a

@@ -38,6 +38,12 @@ _Index = QModelIndex | QPersistentModelIndex
 # Column -> header. Security first: it is what this client is about.
 COLUMNS = ("Security", "From", "Subject", "Date")
 SECURITY_COLUMN, FROM_COLUMN, SUBJECT_COLUMN, DATE_COLUMN = range(4)
+_COLUMN_ORDERS = {DATE_COLUMN: "date", FROM_COLUMN: "from", SUBJECT_COLUMN: "subject"}
+_ROW_KEYS: dict[str, Any] = {
+    "date": lambda s: s.sort_key,
+    "from": lambda s: (s.from_addr.lower(), s.uid),
+    "subject": lambda s: (s.subject.lower(), s.uid),
+}
 
 # Plain words and symbols for the list: the reader's banner gives the verdict; the list
 # only says which layers the message claims (verified when it is opened).
@@ -72,6 +78,8 @@ class MessageListModel(QAbstractTableModel):
         # Protected subjects seen this session (RFC 9788), by (account, folder, uid): kept
         # in memory only, because decrypted text is never written to disk.
         self._protected: dict[tuple[str, str, int], str] = {}
+        self._order = "date"  # a key of the store's SORT_ORDERS
+        self._descending = True
 
     # ---------------------------------------------------------------- folder
 
@@ -92,6 +100,29 @@ class MessageListModel(QAbstractTableModel):
         self.endResetModel()
         if not self._exhausted:
             self._request_page()
+
+    @property
+    def sort_order(self) -> tuple[str, bool]:
+        """(order, descending): how the folder is paged now."""
+        return self._order, self._descending
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by date, sender or subject: the store pages in that order (an index each),
+        so sorting a 100,000-message folder costs one page too."""
+        key = _COLUMN_ORDERS.get(column)
+        if key is None:
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self._order, self._descending):
+            return
+        self._order, self._descending = key, descending
+        if self._exhausted and self._account is not None and not self._loading:
+            # Search results or a folder loaded in full: sort what is here.
+            self.layoutAboutToBeChanged.emit()
+            self._rows.sort(key=_ROW_KEYS[key], reverse=descending)
+            self.layoutChanged.emit()
+            return
+        self.reload()
 
     def reload(self) -> None:
         """Read the folder again from the first page (after a sync or a change)."""
@@ -155,12 +186,18 @@ class MessageListModel(QAbstractTableModel):
         account, folder = self._account, self._folder
         if account is None or folder is None:
             return
-        before = self._rows[-1].sort_key if self._rows else None
+        order, descending = self._order, self._descending
+        last = self._rows[-1] if self._rows else None
         generation = self._generation
         self._loading = True
 
         def job(services: InboxServices) -> list[MessageSummary]:
-            return services.mailbox.store.page(account, folder, limit=PAGE_SIZE, before=before)
+            from inbox_app.services.summaries import page_cursor  # noqa: PLC0415
+
+            before = page_cursor(last, order) if last is not None else None
+            return services.mailbox.store.page(
+                account, folder, limit=PAGE_SIZE, before=before, order=order, descending=descending
+            )
 
         self._bridge.run(
             job,
