@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from inbox_app.services.app import InboxServices
 
 T = TypeVar("T")
@@ -35,11 +36,16 @@ class Runtime:
     def __init__(self, factory: Callable[[], InboxServices]) -> None:
         self._factory = factory
         self._services: InboxServices | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-services")
+        # Made on the first job: the GUI paints its window before the worker exists.
+        self._executor: ThreadPoolExecutor | None = None
         self._closed = threading.Event()
 
     def submit(self, job: Job[T]) -> Future[T]:
         """Queue ``job``; it runs after every job submitted before it."""
+        if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-services")
         return self._executor.submit(self._run, job)
 
     def _run(self, job: Job[T]) -> T:
@@ -69,6 +75,8 @@ class Runtime:
     def close(self, *, wait: bool = True) -> None:
         """Stop taking jobs; with ``wait``, let the queued ones finish first."""
         self._closed.set()
+        if self._executor is None:
+            return
         self._executor.submit(self._close_services)
         self._executor.shutdown(wait=wait, cancel_futures=not wait)
 

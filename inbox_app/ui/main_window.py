@@ -28,15 +28,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QFileDialog,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QSplitter,
-    QSystemTrayIcon,
     QToolBar,
     QTreeView,
     QWidget,
@@ -57,6 +53,8 @@ from inbox_app.ui.models.messages import (
 if TYPE_CHECKING:
     # Types only: the services (and the crypto stack below them) load on the worker when
     # the first job runs, after the window has painted.
+    from PySide6.QtWidgets import QInputDialog, QSystemTrayIcon
+
     from inbox_app.services.app import InboxServices
     from inbox_app.services.compose import Composition
     from inbox_app.services.reading import OpenedMessage
@@ -92,9 +90,9 @@ class MainWindow(QMainWindow):
         self._opened: OpenedMessage | None = None
         self._composers: list[QWidget] = []
         self._search_results = False
-        self.opened_file_kind: str | None = None
+        self.opened_file_kind: str | None = None  # what the last open_path() routed to
         self._asked_password: set[str] = set()  # asked once per session, not at every sync
-        self.password_dialog: QInputDialog | None = None  # what the last open_path() routed to
+        self.password_dialog: QInputDialog | None = None
         self.setWindowTitle("Inbox")
         self.setAcceptDrops(True)  # a dropped .p12, .pfx, .mobileconfig or .eml opens
         self.resize(1200, 760)
@@ -455,6 +453,8 @@ class MainWindow(QMainWindow):
 
     def ask_password(self, account: str) -> None:
         """Ask for an account's password (kept in the OS keyring), then sync again."""
+        from PySide6.QtWidgets import QInputDialog  # noqa: PLC0415 - dialogs load on use
+
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Account password")
         dialog.setLabelText(f"Password for the account {one_line(account)}:")
@@ -474,6 +474,8 @@ class MainWindow(QMainWindow):
     def notify_new_mail(self, count: int) -> None:
         """A desktop notification (through the system tray, where there is one)."""
         text = f"{count} new message{'s' if count != 1 else ''}"
+        from PySide6.QtWidgets import QSystemTrayIcon  # noqa: PLC0415
+
         if QSystemTrayIcon.isSystemTrayAvailable():
             if self._tray is None:
                 self._tray = QSystemTrayIcon(self.windowIcon(), self)
@@ -518,6 +520,8 @@ class MainWindow(QMainWindow):
     @Slot(QUrl)
     def _link_clicked(self, url: QUrl) -> None:
         # Links in mail are never followed silently: the user sees the real address first.
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+
         answer = QMessageBox.question(
             self,
             "Open link?",
@@ -645,6 +649,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def open_file_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415
+
         path, _ = QFileDialog.getOpenFileName(
             self,
             "Open a certificate, profile or message",

@@ -23,7 +23,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from inbox_app.ui.bridge import Bridge
-from inbox_app.ui.icons import security_icon
 
 if TYPE_CHECKING:
     from inbox_app.services.app import InboxServices
@@ -257,7 +256,11 @@ class MessageListModel(QAbstractTableModel):
                 return self._subject(summary)
             return _display(summary, column)
         if role == Qt.ItemDataRole.DecorationRole and column == SECURITY_COLUMN:
-            return security_icon(summary.security) if summary.security != "none" else None
+            if summary.security == "none":
+                return None
+            from inbox_app.ui.icons import security_icon  # noqa: PLC0415 - drawn on first use
+
+            return security_icon(summary.security)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == SECURITY_COLUMN:
                 return SECURITY_LABELS[summary.security] or "Not signed or encrypted"
