@@ -6,13 +6,16 @@ Offscreen, over a real demo home on the real worker thread (no mocks).
 
 from __future__ import annotations
 
-import signal
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QTimer, QUrl
+from PySide6.QtCore import QCoreApplication, QUrl
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 
@@ -94,40 +97,55 @@ def test_an_event_naming_no_local_file_is_left_alone(qtbot) -> None:
     assert opened == [Path("/tmp/message.eml")]
 
 
-def test_the_gui_routes_file_open_events_and_sets_the_window_icon(qtbot, tmp_path: Path) -> None:
-    # The whole `inbox-app --demo` start-up; a file opened once the window is up must reach
-    # its flow, as from Finder on macOS.
-    from inbox_app.ui.app import run
+# The whole `inbox-app --demo` start-up, in its own process: run() owns the application's
+# event loop, SIGINT handler and message handler, which must not leak into other tests.
+_WHOLE_RUN = """
+import json, sys
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtWidgets import QApplication
+from inbox_app.ui.app import run
+from inbox_app.ui.main_window import MainWindow
 
+path = Path(sys.argv[1])
+app = QApplication(sys.argv[:1])
+seen = {}
+
+def poll():
+    main = next(
+        (w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()), None
+    )
+    if main is None:
+        return
+    if "posted" not in seen:
+        seen["posted"] = True
+        seen["icon sizes"] = [size.width() for size in app.windowIcon().availableSizes()]
+        QCoreApplication.postEvent(app, QFileOpenEvent(str(path)))
+    elif main.opened_file_kind is not None:
+        seen["kind"] = main.opened_file_kind
+        app.quit()
+
+timer = QTimer()
+timer.timeout.connect(poll)
+timer.start(20)
+QTimer.singleShot(30_000, app.quit)  # never hang
+seen["exit"] = run(demo=True)
+print(json.dumps(seen))
+"""
+
+
+def test_the_gui_routes_file_open_events_and_sets_the_window_icon(tmp_path: Path) -> None:
+    # A file opened once the window is up must reach its flow, as from Finder on macOS.
     path = tmp_path / "from-finder.eml"
     path.write_bytes(MESSAGE)
-    app = QApplication.instance()
-    seen: dict[str, object] = {}
-
-    def poll() -> None:
-        main = next(
-            (w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()),
-            None,
-        )
-        if main is None:
-            return
-        if "posted" not in seen:
-            seen["posted"] = True
-            seen["icon sizes"] = [size.width() for size in app.windowIcon().availableSizes()]
-            QCoreApplication.postEvent(app, QFileOpenEvent(str(path)))
-        elif main.opened_file_kind is not None:
-            seen["kind"] = main.opened_file_kind
-            app.quit()
-
-    timer = QTimer()
-    timer.timeout.connect(poll)
-    timer.start(20)
-    QTimer.singleShot(30_000, app.quit)  # never hang the suite
-    handler = signal.getsignal(signal.SIGINT)
-    try:
-        assert run(demo=True) == 0
-    finally:
-        timer.stop()
-        signal.signal(signal.SIGINT, handler)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-c", _WHOLE_RUN, str(path)],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["exit"] == 0
     assert seen.get("kind") == "message"
     assert seen["icon sizes"] == [16, 32, 48, 256]
