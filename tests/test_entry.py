@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,39 @@ def test_version_alone_is_answered_without_the_cli() -> None:
         check=False,
     )
     assert via_cli.stdout == fast.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], {}),
+        (["--demo"], {"demo": True}),
+        (["--home", "/h", "--self-test"], {"home": "/h", "self_test": True}),
+        (["--home=/h"], {"home": "/h"}),
+        (["--demo", "--screenshots", "out"], {"demo": True, "screenshots": Path("out")}),
+        (["cert.p12"], {"file": Path("cert.p12")}),
+        (["--", "-odd.eml"], {"file": Path("-odd.eml")}),
+    ],
+)
+def test_gui_arguments(argv: list[str], expected: dict[str, object]) -> None:
+    from inbox_app.app import GuiArgs, parse_gui_args
+
+    assert parse_gui_args(argv) == GuiArgs(**expected)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--bogus"], "unknown option --bogus"),
+        (["--home"], "--home needs a directory"),
+        (["a.eml", "b.eml"], "one file at a time"),
+        (["--screenshots", "x"], "--screenshots needs --demo"),
+    ],
+)
+def test_bad_gui_arguments_are_one_line_and_exit_2(capsys, argv: list[str], message: str) -> None:
+    from inbox_app.app import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -18,6 +17,8 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from inbox_app.errors import InboxError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from inbox_app.services.app import InboxServices
     from inbox_app.services.runtime import Runtime
 

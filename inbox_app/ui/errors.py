@@ -7,10 +7,8 @@ with its traceback in a crash dialog the user can copy from, never swallowed.
 
 from __future__ import annotations
 
-import traceback
-
 from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
+from PySide6.QtWidgets import QStatusBar, QWidget
 
 from inbox_app.errors import one_line
 
@@ -34,6 +32,8 @@ class ErrorPresenter(QObject):
     def ask_attention(self, title: str, message: str) -> None:
         """A user-facing error the user must see now (their own action failed)."""
         self.show_error(message)
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415 - loaded when first needed
+
         box = QMessageBox(QMessageBox.Icon.Warning, title, one_line(message), parent=self._window)
         box.setTextFormat(Qt.TextFormat.PlainText)  # the message may quote a certificate name
         box.open()
@@ -41,6 +41,10 @@ class ErrorPresenter(QObject):
     @Slot(object)
     def show_crash(self, error: object) -> None:
         """A bug: the traceback in a dialog (and on stderr through the excepthook's route)."""
+        import traceback  # noqa: PLC0415
+
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+
         if isinstance(error, BaseException):
             details = "".join(traceback.format_exception(error))
             summary = f"{type(error).__name__}: {error}"

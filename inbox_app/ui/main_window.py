@@ -8,7 +8,6 @@ never from message content.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,6 +50,8 @@ from inbox_app.ui.models.messages import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     # Types only: the services (and the crypto stack below them) load on the worker when
     # the first job runs, after the window has painted.
     from PySide6.QtWidgets import QInputDialog, QSystemTrayIcon
@@ -62,11 +63,14 @@ if TYPE_CHECKING:
     from inbox_app.services.syncing import SyncAllResult
     from inbox_app.ui.views.reader import ReaderView
 
-Clock = Callable[[], datetime]
+    Clock = Callable[[], datetime]
+
 SYNC_INTERVAL_MS = 5 * 60 * 1000
 
 
 def utc_now() -> datetime:
+    from datetime import UTC, datetime  # noqa: PLC0415 - not needed before the first paint
+
     return datetime.now(UTC)
 
 

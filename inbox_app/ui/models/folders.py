@@ -6,8 +6,7 @@ itself never touches the store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
@@ -34,8 +33,7 @@ _ROLE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class FolderRow:
+class FolderRow(NamedTuple):
     account: str
     name: str
     role: str | None
@@ -47,8 +45,7 @@ class FolderRow:
         return _ROLE_NAMES.get(self.role or "", self.name) if self.role else self.name
 
 
-@dataclass(frozen=True)
-class AccountRow:
+class AccountRow(NamedTuple):
     name: str
     email: str
     folders: tuple[FolderRow, ...]
