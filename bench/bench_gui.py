@@ -54,6 +54,62 @@ window.show()
 app.exec()
 """
 
+# For reference: the same widgets as Inbox's main window (tree, list with a header, splitters,
+# toolbar, menu, status bar), in bare PySide6: what Qt itself costs for this layout.
+SAME_LAYOUT = """
+import sys
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication, QLabel, QLineEdit, QMainWindow, QProgressBar, QSplitter, QToolBar, QTreeView,
+)
+app = QApplication(sys.argv[:1])
+HEADERS = ("Security", "From", "Subject", "Date")
+class Model(QAbstractTableModel):
+    def rowCount(self, parent=QModelIndex()):
+        return 0
+    def columnCount(self, parent=QModelIndex()):
+        return 4
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        return None
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        horizontal = orientation == Qt.Orientation.Horizontal
+        return HEADERS[section] if horizontal and role == Qt.ItemDataRole.DisplayRole else None
+window = QMainWindow()
+window.resize(1200, 760)
+tree, messages = QTreeView(), QTreeView()
+messages.setModel(Model())
+messages.setUniformRowHeights(True)
+right = QSplitter(Qt.Orientation.Vertical)
+right.addWidget(messages)
+right.addWidget(QLabel("No message selected"))
+main = QSplitter(Qt.Orientation.Horizontal)
+main.addWidget(tree)
+main.addWidget(right)
+window.setCentralWidget(main)
+toolbar = QToolBar("Main")
+for name in ("Get mail", "New message", "Reply", "Reply all", "Delete", "Certificates"):
+    action = QAction(name, window)
+    action.setShortcut(QKeySequence("Ctrl+R"))
+    toolbar.addAction(action)
+toolbar.addWidget(QLineEdit())
+window.addToolBar(toolbar)
+window.menuBar().addMenu("&File").addAction(QAction("Quit", window))
+window.statusBar().addWidget(QLabel("Ready"), 1)
+progress = QProgressBar()
+progress.hide()
+window.statusBar().addPermanentWidget(progress)
+class Painted(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint:
+            QTimer.singleShot(0, app.quit)
+        return False
+painted = Painted()
+window.installEventFilter(painted)
+window.show()
+app.exec()
+"""
+
 # Opens one folder of a prepared home in the real main window; prints the time from the
 # request to the first page painted, and the process's resident memory then.
 OPEN_FOLDER = """
@@ -102,9 +158,10 @@ def _median(values: list[float]) -> float:
 def startup(runs: int) -> None:
     python = sys.executable
     subprocess.run([python, "-m", "compileall", "-q", str(REPO / "inbox_app")], check=True)
-    bare, first, ready = [], [], []
+    bare, layout, first, ready = [], [], [], []
     for _ in range(runs):  # interleaved, so drift hits both alike
         bare.append(_process_time([python, "-c", BARE], ENV))
+        layout.append(_process_time([python, "-c", SAME_LAYOUT], ENV))
         first.append(
             _process_time(
                 [python, "-m", "inbox_app", "--demo"], {**ENV, "INBOX_BENCH_EXIT": "first-paint"}
@@ -116,6 +173,11 @@ def startup(runs: int) -> None:
             )
         )
     b, f, r = _median(bare), _median(first), _median(ready)
+    same = _median(layout)
+    print(
+        f"reference: bare PySide6 with the main window's widgets {same * 1000:.0f} ms "
+        f"({same / b:.2f}x the bare window)"
+    )
     print(
         f"start-up: bare PySide6 window {b * 1000:.0f} ms; Inbox demo first paint "
         f"{f * 1000:.0f} ms ({f / b:.2f}x, target <= 1.5x); demo messages on screen "
