@@ -276,3 +276,28 @@ def test_page_is_keyset_paging(services: InboxServices) -> None:
     assert seen == services.mailbox.messages("local")
     assert len(seen) == 7
     assert services.mailbox.page("local", "Nowhere", limit=3) == []
+
+
+def test_a_failed_signature_takes_the_body_out_of_the_search_index(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from inbox_app.credentials.secrets import MemorySecretStore
+    from inbox_app.services.demo import build_demo
+    from inbox_app.services.sessions import scratch_session
+
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    home = tmp_path / "demo"
+    home.mkdir(mode=0o700)
+    services = scratch_session(home)
+    demo = build_demo(home, services.secrets, now=now)
+    assert isinstance(services.secrets, MemorySecretStore)
+    mailbox = services.mailbox
+    tampered = demo.uids["tampered"]
+    # Its body is searchable on arrival (plain text, as any unencrypted mail)...
+    assert tampered in {m.uid for m in mailbox.search(demo.account, "IBAN")}
+    report = mailbox.show(demo.account, tampered, now=now)
+    assert report.signature.value == "invalid"
+    # ...and no longer once verifying it failed; its headers still are.
+    assert tampered not in {m.uid for m in mailbox.search(demo.account, "IBAN")}
+    subject = mailbox.store.summary(demo.account, "INBOX", tampered).subject
+    assert tampered in {m.uid for m in mailbox.search(demo.account, subject.split()[0])}

@@ -32,7 +32,7 @@ from inbox_app.mail.maildir import MaildirFolder
 from inbox_app.mail.summary import plain_text, summarize
 from inbox_app.services.accounts import AccountService
 from inbox_app.services.secure_mail import SecureMail
-from inbox_app.smime import Report
+from inbox_app.smime import Report, SignatureStatus
 from inbox_app.store import (
     ROLES,
     FolderState,
@@ -55,6 +55,9 @@ from inbox_app.transport import Summary as ImapSummary
 __all__ = ["FolderView", "Mailbox", "Progress", "SyncResult", "TlsError", "summary_json"]
 
 Progress = Callable[[str], None]
+
+# Verification outcomes whose message text must not stay searchable.
+_FAILED = frozenset({SignatureStatus.INVALID, SignatureStatus.ERROR})
 _WRITE_BATCH = 1_000  # summaries per store commit during a sync
 _BACKOFF = (0.5, 2.0)  # seconds between connection attempts
 _ROLES = {"INBOX": "inbox", "Sent": "sent", "Drafts": "drafts", "Trash": "trash"}
@@ -152,7 +155,17 @@ class Mailbox:
                 )  # fmt: skip
         if raw is None:
             raise AccountError(f"no message with UID {uid} in {name}/{folder}")
-        return self._secure_mail.open(raw, now=now)
+        report = self._secure_mail.open(raw, now=now)
+        if report.malformed or report.signature in _FAILED:
+            # Nothing is indexed from a failed verification: the body's text, indexed when
+            # the message arrived, leaves the index once verifying it has failed.
+            summary = self.store.summary(name, folder, uid)
+            if summary is not None:
+                self.store.index_text(
+                    name, folder, uid,
+                    headers=f"{summary.from_addr}\n{summary.subject}", body_text=None,
+                )  # fmt: skip
+        return report
 
     def change_flags(
         self,
