@@ -350,3 +350,23 @@ def test_a_dropped_profile_opens_its_flow(qtbot, demo: Demo, tmp_path: Path) -> 
     demo.window.dropEvent(event)
     qtbot.waitUntil(lambda: demo.window.opened_file_kind == "profile", timeout=WAIT)
     _dialog(demo.window, InstallProfileDialog)
+
+
+def test_the_list_shows_a_signature_as_unchecked_until_opened_then_its_verdict(
+    qtbot, demo: Demo
+) -> None:
+    from PySide6.QtCore import Qt
+
+    window = demo.window
+    for key, verdict in (("tampered", "NOT valid"), ("signed", "valid signature")):
+        uid = demo.home.uids[key]
+        index = window.messages.index(window.messages.row_of(uid), 0)
+        assert "not checked yet" in index.data(Qt.ItemDataRole.ToolTipRole)
+        open_uid(qtbot, demo, uid)
+        assert verdict in index.data(Qt.ItemDataRole.ToolTipRole)
+    # An encrypted message turns out signed inside: the list learns it on opening.
+    uid = demo.home.uids["encrypted"]
+    index = window.messages.index(window.messages.row_of(uid), 0)
+    assert index.data(Qt.ItemDataRole.ToolTipRole) == "Encrypted"
+    open_uid(qtbot, demo, uid)
+    assert index.data(Qt.ItemDataRole.ToolTipRole) == "Signed, encrypted: valid signature"

@@ -348,6 +348,7 @@ class MainWindow(QMainWindow):
         def done(opened: OpenedMessage) -> None:
             if opened.report.protected_headers and opened.headers.subject:
                 self.messages.set_protected_subject(summary, opened.headers.subject)
+            self.messages.set_checked(summary, *list_verdict(opened))
             if self.messages.summary(self.message_view.currentIndex().row()) == summary:
                 self._show(opened)
             if opened.seen and "\\Seen" not in summary.flags:
@@ -723,6 +724,27 @@ class _OnFirstPaint(QObject):
             action, self._action = self._action, None
             QTimer.singleShot(0, action)  # after this paint has finished
         return False
+
+
+def list_verdict(opened: OpenedMessage) -> tuple[str, str | None]:
+    """What the list shows for an opened message: its layers and the signature's verdict
+    (the banner's level, in three words)."""
+    report = opened.report
+    signed = report.signature.value != "unsigned"
+    encrypted = report.encryption.value not in ("none",)
+    security = (
+        "signed+encrypted" if signed and encrypted
+        else "signed" if signed
+        else "encrypted" if encrypted
+        else "none"
+    )  # fmt: skip
+    if not signed:
+        return security, None
+    if report.signature.value in ("invalid", "error") or report.sender_match is False:
+        return security, "danger"
+    if report.signature.value == "valid" and report.sender_match:
+        return security, "valid"
+    return security, "warning"
 
 
 DROPPABLE_SUFFIXES = (".p12", ".pfx", ".mobileconfig", ".eml")

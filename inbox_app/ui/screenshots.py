@@ -69,7 +69,8 @@ class ScreenshotTour(QObject):
             summary = window.messages.summary(row)
             if summary is None:
                 continue
-            name = f"reader-{row + 1:02d}-{_slug(summary.subject)}"
+            shown = window.messages.data(window.messages.index(row, 2))  # the Subject column
+            name = f"reader-{row + 1:02d}-{_slug(str(shown or ''))}"
             self._steps.append(
                 _Step(
                     name,

@@ -52,6 +52,12 @@ SECURITY_LABELS = {
     "signed+encrypted": "Signed, encrypted",
     "none": "",
 }
+VERDICT_WORDS = {
+    "valid": "valid signature",
+    "warning": "signature with a warning (see the banner)",
+    "danger": "signature NOT valid",
+}
+
 # RFC 9788 §4.3: an encrypted message's outer Subject is "[...]"; the real one is inside.
 HIDDEN_SUBJECT = "[...]"
 
@@ -77,6 +83,8 @@ class MessageListModel(QAbstractTableModel):
         # Protected subjects seen this session (RFC 9788), by (account, folder, uid): kept
         # in memory only, because decrypted text is never written to disk.
         self._protected: dict[tuple[str, str, int], str] = {}
+        # What opening a message found (security layers, verdict), also for the session only.
+        self._checked: dict[tuple[str, str, int], tuple[str, str | None]] = {}
         self._order = "date"  # a key of the store's SORT_ORDERS
         self._descending = True
 
@@ -155,6 +163,18 @@ class MessageListModel(QAbstractTableModel):
         row = self.row_of(summary.uid)
         if row is not None:
             self.dataChanged.emit(self.index(row, SUBJECT_COLUMN), self.index(row, SUBJECT_COLUMN))
+
+    def set_checked(self, summary: MessageSummary, security: str, verdict: str | None) -> None:
+        """Show what the engine found when the message was opened: its real layers (an
+        encrypted message may turn out signed inside) and the signature's verdict."""
+        key = (summary.account, summary.folder, summary.uid)
+        if self._checked.get(key) == (security, verdict):
+            return
+        self._checked[key] = (security, verdict)
+        row = self.row_of(summary.uid)
+        if row is not None:
+            index = self.index(row, SECURITY_COLUMN)
+            self.dataChanged.emit(index, index)
 
     def update_flags(self, uid: int, flags: tuple[str, ...]) -> None:
         """Reflect a flag change made through the services (no reload needed)."""
@@ -256,18 +276,21 @@ class MessageListModel(QAbstractTableModel):
                 return self._subject(summary)
             return _display(summary, column)
         if role == Qt.ItemDataRole.DecorationRole and column == SECURITY_COLUMN:
-            if summary.security == "none":
+            security, verdict = self._checked.get(
+                (summary.account, summary.folder, summary.uid), (summary.security, None)
+            )
+            if security == "none":
                 return None
             from inbox_app.ui.icons import security_icon  # noqa: PLC0415 - drawn on first use
 
-            return security_icon(summary.security)
+            return security_icon(security, verdict)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == SECURITY_COLUMN:
-                return SECURITY_LABELS[summary.security] or "Not signed or encrypted"
+                return self._security_words(summary) or "Not signed or encrypted"
             return _display(summary, column)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             if column == SECURITY_COLUMN:
-                return SECURITY_LABELS[summary.security] or "Not protected"
+                return self._security_words(summary) or "Not protected"
             return _display(summary, column)
         if role == Qt.ItemDataRole.FontRole and "\\Seen" not in summary.flags:
             font = QFont()
@@ -276,6 +299,17 @@ class MessageListModel(QAbstractTableModel):
         if role == SUMMARY_ROLE:
             return summary
         return None
+
+    def _security_words(self, summary: MessageSummary) -> str:
+        security, verdict = self._checked.get(
+            (summary.account, summary.folder, summary.uid), (summary.security, None)
+        )
+        words = SECURITY_LABELS[security]
+        if verdict is not None:
+            return f"{words}: {VERDICT_WORDS[verdict]}"
+        if "signed" in security:
+            return f"{words} (not checked yet: open it)"
+        return words
 
     def _subject(self, summary: MessageSummary) -> str:
         protected = self._protected.get((summary.account, summary.folder, summary.uid))
