@@ -81,3 +81,10 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def qapp_cls():  # pytest-qt: the GUI's own application class, as inbox-app runs it
+    from inbox_app.ui.file_open import InboxApplication
+
+    return InboxApplication

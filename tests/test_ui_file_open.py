@@ -24,7 +24,7 @@ from inbox_app.services.demo import DemoHome, build_demo
 from inbox_app.services.runtime import Runtime
 from inbox_app.services.sessions import scratch_session
 from inbox_app.ui.bridge import Bridge
-from inbox_app.ui.file_open import FileOpenFilter
+from inbox_app.ui.file_open import InboxApplication
 from inbox_app.ui.main_window import MainWindow
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -73,13 +73,13 @@ def test_a_file_open_event_opens_the_files_flow(
     path = tmp_path / f"from-finder{suffix}"
     path.write_bytes(data)
     app = QApplication.instance()
-    opener = FileOpenFilter(main.open_path, main)
-    app.installEventFilter(opener)
+    assert isinstance(app, InboxApplication)  # tests run on the GUI's application class
+    app.file_open_requested.connect(main.open_path_named)
     try:
         QCoreApplication.postEvent(app, QFileOpenEvent(str(path)))
         qtbot.waitUntil(lambda: main.opened_file_kind is not None, timeout=WAIT)
     finally:
-        app.removeEventFilter(opener)
+        app.file_open_requested.disconnect(main.open_path_named)
     assert main.opened_file_kind == kind
     if kind == "message":
         assert main.opened is not None
@@ -88,13 +88,16 @@ def test_a_file_open_event_opens_the_files_flow(
 
 
 def test_an_event_naming_no_local_file_is_left_alone(qtbot) -> None:
-    opened: list[Path] = []
-    opener = FileOpenFilter(opened.append)
-    remote = QFileOpenEvent(QUrl("https://example.com/message.eml"))
-    local = QFileOpenEvent("/tmp/message.eml")
-    assert opener.eventFilter(opener, remote) is False
-    assert opener.eventFilter(opener, local) is True
-    assert opened == [Path("/tmp/message.eml")]
+    app = QApplication.instance()
+    assert isinstance(app, InboxApplication)
+    opened: list[str] = []
+    app.file_open_requested.connect(opened.append)
+    try:
+        assert app.event(QFileOpenEvent(QUrl("https://example.com/message.eml"))) is False
+        assert app.event(QFileOpenEvent("/tmp/message.eml")) is True
+    finally:
+        app.file_open_requested.disconnect(opened.append)
+    assert opened == ["/tmp/message.eml"]
 
 
 # The whole `inbox-app --demo` start-up, in its own process: run() owns the application's
@@ -106,10 +109,11 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 from inbox_app.ui.app import run
+from inbox_app.ui.file_open import InboxApplication
 from inbox_app.ui.main_window import MainWindow
 
 path = Path(sys.argv[1])
-app = QApplication(sys.argv[:1])
+app = InboxApplication(sys.argv[:1])
 seen = {}
 
 def poll():

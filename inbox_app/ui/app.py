@@ -91,8 +91,10 @@ def run(
             return user_session(user_home)
 
     _quiet_offscreen_noise()
+    from inbox_app.ui.file_open import InboxApplication  # noqa: PLC0415
+
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app = existing if isinstance(existing, QApplication) else InboxApplication(sys.argv[:1])
     app.setApplicationName("Inbox")
     app.setApplicationDisplayName("Inbox")
     app.setDesktopFileName("inbox-app")
@@ -107,10 +109,8 @@ def run(
     bridge = Bridge(runtime)
     window = MainWindow(bridge)
     # macOS: a file opened from Finder while Inbox runs arrives as an event, not as argv.
-    from inbox_app.ui.file_open import FileOpenFilter  # noqa: PLC0415
-
-    file_opener = FileOpenFilter(window.open_path, window)
-    app.installEventFilter(file_opener)
+    if isinstance(app, InboxApplication):
+        app.file_open_requested.connect(window.open_path_named)
     if demo:
         window.setWindowTitle("Inbox — demo")
     bench = os.environ.get(BENCH_ENV)
@@ -133,7 +133,8 @@ def run(
             return tour.exit_code
         return int(app.exec())
     finally:
-        app.removeEventFilter(file_opener)
+        if isinstance(app, InboxApplication):
+            app.file_open_requested.disconnect(window.open_path_named)
         window.close()
         runtime.close(wait=True)
         if scratch:

@@ -2,37 +2,35 @@
 
 On macOS, a ``.p12``, ``.pfx``, ``.mobileconfig`` or ``.eml`` opened from Finder while Inbox
 runs is not a new process with the path in ``argv`` (that happens only at launch), but a
-``FileOpen`` event on the application. :class:`FileOpenFilter`, installed on the
-``QApplication``, hands its path to the same routing as ``inbox-app FILE``.
+``FileOpen`` event on the application object. :class:`InboxApplication` turns it into a
+signal that the main window routes like ``inbox-app FILE``.
+
+Why a subclass rather than an event filter on the application: a filter installed on the
+``QApplication`` sees every event of every widget, each one a call into Python; the
+application's own ``event()`` sees only the few events sent to the application itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtWidgets import QApplication
 
 
-class FileOpenFilter(QObject):
-    """Calls ``open_path(path)`` for each local file the application is asked to open.
-
-    Install it on the application (``app.installEventFilter(...)``). An event naming no
-    local file (a URL) is left alone: Inbox opens files, never remote content.
+class InboxApplication(QApplication):
+    """The application object of the GUI.
 
     Signals:
-        None.
+        file_open_requested(str): the desktop asked Inbox to open this local file. An event
+            naming no local file (a URL) is ignored: Inbox opens files, never remote content.
     """
 
-    def __init__(self, open_path: Callable[[Path], None], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._open_path = open_path
+    file_open_requested = Signal(str)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+    def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
             name = event.file()
             if name:
-                self._open_path(Path(name))
+                self.file_open_requested.emit(name)
                 return True
-        return super().eventFilter(watched, event)
+        return super().event(event)

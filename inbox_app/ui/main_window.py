@@ -665,6 +665,11 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(Path(path))
 
+    @Slot(str)
+    def open_path_named(self, name: str) -> None:
+        """:meth:`open_path` for a file name (the desktop's file-open requests)."""
+        self.open_path(Path(name))
+
     def open_path(self, path: Path) -> None:
         """Route a file to its flow: .p12/.pfx install, profile install, or the reader."""
         from inbox_app.services.open_file import classify  # noqa: PLC0415
