@@ -40,7 +40,7 @@ from inbox_app.services.install import (
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.dialogs.install_p12 import Clock, utc_now
 from inbox_app.ui.dialogs.install_profile import InstallProfileDialog
-from inbox_app.ui.dialogs.plain_text import error_label, plain_label
+from inbox_app.ui.dialogs.plain_text import add_outcome_labels
 
 
 def _profile_accounts(services: InboxServices, identifier: str) -> list[str]:
@@ -121,11 +121,7 @@ class AccountSetupDialog(QDialog):
             self.ca_button,
         ]
 
-        self.error_label = error_label()
-        layout.addWidget(self.error_label)
-        self.result_label = plain_label(accessible_name="Result")
-        self.result_label.hide()
-        layout.addWidget(self.result_label)
+        self.error_label, self.result_label = add_outcome_labels(layout)
 
         self.buttons = QDialogButtonBox()
         self.profile_button = self.buttons.addButton(

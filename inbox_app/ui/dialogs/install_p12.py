@@ -40,7 +40,7 @@ from inbox_app.services.install import (
     install_p12,
 )
 from inbox_app.ui.bridge import Bridge
-from inbox_app.ui.dialogs.plain_text import error_label, plain_label
+from inbox_app.ui.dialogs.plain_text import add_outcome_labels, plain_label
 
 Clock = Callable[[], datetime]
 _USE_LABELS = {"signing": "&Signing", "encryption": "&Encryption", "both": "&Both"}
@@ -164,11 +164,7 @@ class InstallP12Dialog(QDialog):
         self.use_box.setEnabled(False)
         layout.addWidget(self.use_box)
 
-        self.error_label = error_label()
-        layout.addWidget(self.error_label)
-        self.result_label = plain_label(accessible_name="Result")
-        self.result_label.hide()
-        layout.addWidget(self.result_label)
+        self.error_label, self.result_label = add_outcome_labels(layout)
 
         self.buttons = QDialogButtonBox()
         self.install_button = self.buttons.addButton(

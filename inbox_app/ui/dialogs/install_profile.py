@@ -35,7 +35,7 @@ from inbox_app.services.install import (
 )
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.dialogs.install_p12 import Clock, as_clock, utc_now
-from inbox_app.ui.dialogs.plain_text import error_label, plain_label
+from inbox_app.ui.dialogs.plain_text import add_outcome_labels, plain_label
 
 _SIGNER_STYLE = {
     SIGNER_VERIFIED: "color: #1b5e20; font-weight: bold;",
@@ -143,11 +143,7 @@ class InstallProfileDialog(QDialog):
         self.consent_box.hide()
         layout.addWidget(self.consent_box)
 
-        self.error_label = error_label()
-        layout.addWidget(self.error_label)
-        self.result_label = plain_label(accessible_name="Result")
-        self.result_label.hide()
-        layout.addWidget(self.result_label)
+        self.error_label, self.result_label = add_outcome_labels(layout)
 
         self.buttons = QDialogButtonBox()
         self.install_button = self.buttons.addButton(

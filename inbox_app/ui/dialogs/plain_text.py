@@ -9,7 +9,7 @@ certificate manager show such text in comes from here.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QWidget
 
 
 def plain_label(
@@ -32,3 +32,14 @@ def error_label(parent: QWidget | None = None) -> QLabel:
     label.setStyleSheet("color: #b00020;")
     label.hide()
     return label
+
+
+def add_outcome_labels(layout: QBoxLayout) -> tuple[QLabel, QLabel]:
+    """The error line and the (hidden until there is one) result line every install or
+    setup dialog ends with, added to ``layout``; returns ``(error, result)``."""
+    error = error_label()
+    layout.addWidget(error)
+    result = plain_label(accessible_name="Result")
+    result.hide()
+    layout.addWidget(result)
+    return error, result
