@@ -268,14 +268,18 @@ def test_page_is_keyset_paging(services: InboxServices) -> None:
     for n in range(7):
         deliver(services, message(subject=f"M{n}"))
     services.mailbox.sync("local")
-    seen = []
-    before = None
-    while page := services.mailbox.page("local", "INBOX", limit=3, before=before):
+    seen: list = []
+    while page := services.mailbox.page(
+        "local", "INBOX", limit=3, after=seen[-1] if seen else None
+    ):
         seen.extend(page)
-        before = page[-1].sort_key
     assert seen == services.mailbox.messages("local")
     assert len(seen) == 7
     assert services.mailbox.page("local", "Nowhere", limit=3) == []
+    by_subject = services.mailbox.page(
+        "local", "INBOX", limit=10, order="subject", descending=False
+    )
+    assert [m.subject for m in by_subject] == [f"M{n}" for n in range(7)]
 
 
 def test_a_failed_signature_takes_the_body_out_of_the_search_index(tmp_path: Path) -> None:

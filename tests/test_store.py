@@ -411,12 +411,15 @@ def test_pages_of_a_100000_message_folder_use_the_index(store: MailStore) -> Non
     assert written == n
     assert store.count(ACCOUNT, "INBOX") == n
 
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    store.page(ACCOUNT, "INBOX", limit=100)
+    store.page(ACCOUNT, "INBOX", limit=100, before=(T0, 0))
+    store._conn.set_trace_callback(None)
+    assert len(statements) == 2
     with peek(store.path) as conn:
-        for sql, params in (
-            (mailstore_module._PAGE_FIRST, (ACCOUNT, "INBOX", 100)),
-            (mailstore_module._PAGE_AFTER, (ACCOUNT, "INBOX", 0, 0, 100)),
-        ):
-            plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+        for sql in statements:
+            plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
             assert "USING INDEX messages_page" in plan or "USING COVERING INDEX" in plan, plan
             assert "TEMP B-TREE" not in plan, plan
             assert "SCAN" not in plan, plan
@@ -771,3 +774,10 @@ def test_sorted_pages_seek_an_index(store: MailStore) -> None:
 def test_an_unknown_order_is_refused(store: MailStore) -> None:
     with pytest.raises(ValueError, match="unknown order"):
         store.page(ACCOUNT, "INBOX", order="size")
+
+
+def test_a_cursor_of_another_order_is_refused(store: MailStore) -> None:
+    with pytest.raises(ValueError, match="cursor"):
+        store.page(ACCOUNT, "INBOX", before=("alice", 1))
+    with pytest.raises(ValueError, match="cursor"):
+        store.page(ACCOUNT, "INBOX", order="from", before=(T0, 1))

@@ -41,6 +41,7 @@ from inbox_app.store import (
     MessageSummary,
     SyncedSummary,
 )
+from inbox_app.store.mailstore import page_cursor
 from inbox_app.transport import (
     AuthenticationError,
     Folder,
@@ -116,15 +117,20 @@ class Mailbox:
         folder: str,
         *,
         limit: int,
-        before: tuple[datetime, int] | None = None,
+        after: MessageSummary | None = None,
+        order: str = "date",
+        descending: bool = True,
     ) -> list[MessageSummary]:
-        """Up to ``limit`` summaries of a folder, newest first, after the cursor ``before``.
+        """Up to ``limit`` summaries of a folder that come after ``after``: newest first,
+        or by ``order`` ("date", "from", "subject") either way.
 
-        Keyset paging: pass the last summary's ``sort_key`` as ``before`` for the next
-        page; every page costs the same, whatever the folder's size. An unknown account
-        or folder has no messages.
+        Keyset paging: pass the last summary of a page to get the next; every page costs
+        the same, whatever the folder's size. An unknown account or folder has no messages.
         """
-        return self.store.page(name, folder, limit=limit, before=before)
+        before = page_cursor(after, order) if after is not None else None
+        return self.store.page(
+            name, folder, limit=limit, before=before, order=order, descending=descending
+        )
 
     def messages(self, name: str, folder: str = "INBOX") -> list[MessageSummary]:
         """Every message of a folder, newest first, read page by page."""

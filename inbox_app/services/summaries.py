@@ -3,7 +3,6 @@
 Front ends depend on services, not on the store: they take these names from here.
 """
 
-from inbox_app.store.mailstore import SORT_ORDERS, page_cursor
-from inbox_app.store.models import MessageSummary, OutboxItem
+from inbox_app.store.models import MessageSummary
 
-__all__ = ["SORT_ORDERS", "MessageSummary", "OutboxItem", "page_cursor"]
+__all__ = ["MessageSummary"]

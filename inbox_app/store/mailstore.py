@@ -83,9 +83,9 @@ _SUMMARY = """
            date, message_id, security
     FROM messages WHERE account = ? AND folder = ? AND uid = ?
 """
-# Newest first. The row-value cursor is a range on the messages_page index, so SQLite
-# seeks to it and walks ``limit`` entries: no OFFSET, no sort, the same cost on any page.
 # The orders a folder can be paged in, each served by an index (schema migrations 2, 5).
+# A page is a keyset range on that index: SQLite seeks to the cursor and walks ``limit``
+# entries, with no OFFSET and no sort, so every page costs the same on any folder.
 SORT_ORDERS = {
     "date": "sort_date",
     "from": "from_addr COLLATE NOCASE",
@@ -96,18 +96,6 @@ _PAGE_SORTED = """
            date, message_id, security
     FROM messages WHERE account = ? AND folder = ? {after}
     ORDER BY {column} {direction}, uid {direction} LIMIT ?
-"""
-_PAGE_FIRST = """
-    SELECT account, folder, uid, uidvalidity, flags, internaldate, size, from_addr, subject,
-           date, message_id, security
-    FROM messages WHERE account = ? AND folder = ?
-    ORDER BY sort_date DESC, uid DESC LIMIT ?
-"""
-_PAGE_AFTER = """
-    SELECT account, folder, uid, uidvalidity, flags, internaldate, size, from_addr, subject,
-           date, message_id, security
-    FROM messages WHERE account = ? AND folder = ? AND (sort_date, uid) < (?, ?)
-    ORDER BY sort_date DESC, uid DESC LIMIT ?
 """
 # INDEXED BY: with the sort indexes (migration 5) the planner would otherwise pick one of
 # those for both counts, walking every message instead of the unread ones.
@@ -422,20 +410,9 @@ class MailStore:
             raise ValueError("limit must be at least 1")
         if order not in SORT_ORDERS:
             raise ValueError(f"unknown order {order!r}")
-        if order != "date" or not descending:
-            return self._page_sorted(
-                account, folder, limit, before, order=order, descending=descending
-            )
-        if before is None:
-            cursor = self._conn.execute(_PAGE_FIRST, (account, folder, limit))
-        else:
-            when, uid = before
-            if not isinstance(when, datetime):
-                raise ValueError("paging by date needs a date cursor (MessageSummary.sort_key)")
-            cursor = self._conn.execute(
-                _PAGE_AFTER, (account, folder, to_timestamp(when), uid, limit)
-            )
-        return [_summary(row) for row in cursor]
+        if before is not None and isinstance(before[0], datetime) != (order == "date"):
+            raise ValueError(f"the cursor does not fit the {order!r} order (see page_cursor)")
+        return self._page_sorted(account, folder, limit, before, order=order, descending=descending)
 
     def _page_sorted(
         self,

@@ -211,11 +211,8 @@ class MessageListModel(QAbstractTableModel):
         self._loading = True
 
         def job(services: InboxServices) -> list[MessageSummary]:
-            from inbox_app.services.summaries import page_cursor  # noqa: PLC0415
-
-            before = page_cursor(last, order) if last is not None else None
-            return services.mailbox.store.page(
-                account, folder, limit=PAGE_SIZE, before=before, order=order, descending=descending
+            return services.mailbox.page(
+                account, folder, limit=PAGE_SIZE, after=last, order=order, descending=descending
             )
 
         self._bridge.run(
