@@ -361,12 +361,65 @@ def test_the_list_shows_a_signature_as_unchecked_until_opened_then_its_verdict(
     for key, verdict in (("tampered", "NOT valid"), ("signed", "valid signature")):
         uid = demo.home.uids[key]
         index = window.messages.index(window.messages.row_of(uid), 0)
-        assert "not checked yet" in index.data(Qt.ItemDataRole.ToolTipRole)
+        assert "not checked yet" in index.data(Qt.ItemDataRole.AccessibleTextRole)
         open_uid(qtbot, demo, uid)
-        assert verdict in index.data(Qt.ItemDataRole.ToolTipRole)
+        assert verdict in index.data(Qt.ItemDataRole.AccessibleTextRole)
     # An encrypted message turns out signed inside: the list learns it on opening.
     uid = demo.home.uids["encrypted"]
     index = window.messages.index(window.messages.row_of(uid), 0)
-    assert index.data(Qt.ItemDataRole.ToolTipRole) == "Encrypted"
+    assert index.data(Qt.ItemDataRole.AccessibleTextRole) == "Encrypted"
     open_uid(qtbot, demo, uid)
-    assert index.data(Qt.ItemDataRole.ToolTipRole) == "Signed, encrypted: valid signature"
+    assert index.data(Qt.ItemDataRole.AccessibleTextRole) == "Signed, encrypted: valid signature"
+
+
+def test_list_tooltips_show_the_message_s_words_as_text(qtbot, demo: Demo) -> None:
+    from PySide6.QtCore import Qt
+
+    index = demo.window.messages.index(0, 2)
+    tip = index.data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("<qt>")  # escaped rich text: shows literally, whatever it holds
+    assert "<b>" not in tip
+
+
+def test_deleting_a_search_hit_deletes_that_folder_s_message_only(qtbot, demo: Demo) -> None:
+    account = demo.home.account
+    note = demo.home.uids["note"]
+    # The same UID in two folders: move the note to Sent (it gets UID 1 there) and make
+    # sure INBOX holds a UID 1 too.
+    demo.run(lambda s: s.mailbox.move(account, "INBOX", [note], "Sent"))
+    demo.run(lambda s: s.mailbox.sync(account))
+    sent = demo.run(lambda s: s.mailbox.page(account, "Sent", limit=5))
+    assert [m.uid for m in sent] == [1]
+    inbox_uid_1 = demo.run(lambda s: s.mailbox.store.summary(account, "INBOX", 1))
+    assert inbox_uid_1 is not None
+    window = demo.window
+    window.search_field.setText(sent[0].subject.split()[0])
+    window.search_field.returnPressed.emit()
+    qtbot.waitUntil(lambda: window.messages.row_of(sent[0]) is not None, timeout=WAIT)
+    row = window.messages.row_of(sent[0])
+    assert row is not None
+    window.message_view.selectionModel().clearSelection()
+    window.select_row(row)
+    assert [m.folder for m in window.selected_messages()] == ["Sent"]
+    window.delete_selected()
+    qtbot.waitUntil(lambda: window.messages.row_of(sent[0]) is None, timeout=WAIT)
+    qtbot.waitUntil(lambda: not window.bridge.is_busy(), timeout=WAIT)
+    assert demo.run(lambda s: s.mailbox.store.summary(account, "INBOX", 1)) is not None
+    assert demo.run(lambda s: s.mailbox.page(account, "Sent", limit=5)) == []
+
+
+def test_a_deselected_current_row_is_not_acted_on(qtbot, demo: Demo) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+
+    window = demo.window
+    window.select_row(0)
+    selection = window.message_view.selectionModel()
+    selection.select(
+        window.messages.index(1, 0),
+        QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    selection.select(
+        window.messages.index(0, 0),
+        QItemSelectionModel.SelectionFlag.Deselect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    assert [m.uid for m in window.selected_messages()] == [window.messages.summary(1).uid]

@@ -130,9 +130,9 @@ def test_flag_updates_and_removals_change_rows_in_place(
     with qtbot.waitSignal(model.loaded, timeout=5000):
         model.set_folder("Demo", "INBOX")
     with qtbot.waitSignal(model.dataChanged):
-        model.update_flags(5, ("\\Seen",))
+        model.update_flags(model.summary(0), ("\\Seen",))  # type: ignore[arg-type]
     assert model.summary(0).flags == ("\\Seen",)  # type: ignore[union-attr]
-    model.remove_uids({5, 4})
+    model.remove([model.summary(0), model.summary(1)])  # type: ignore[list-item]
     assert [model.summary(r).uid for r in range(model.rowCount())] == [3, 2, 1]  # type: ignore[union-attr]
     qtmodeltester.check(model)
 

@@ -7,13 +7,12 @@ the caches are only ever touched from that thread (``MailStore`` is not shared b
 threads). Results come back as :class:`concurrent.futures.Future` objects; the GUI's bridge
 turns their completion into signals on the GUI thread.
 
-Jobs that block for long by design (IMAP IDLE) must not take the worker: they run in
-:meth:`Runtime.watch` threads with services of their own.
+Jobs that would block for long by design (IMAP IDLE) must not take the worker: the GUI
+syncs on a timer instead.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -38,7 +37,6 @@ class Runtime:
         self._services: InboxServices | None = None
         # Made on the first job: the GUI paints its window before the worker exists.
         self._executor: ThreadPoolExecutor | None = None
-        self._closed = threading.Event()
 
     def submit(self, job: Job[T]) -> Future[T]:
         """Queue ``job``; it runs after every job submitted before it."""
@@ -53,28 +51,8 @@ class Runtime:
             self._services = self._factory()
         return job(self._services)
 
-    def watch(self, job: Job[None], *, name: str = "inbox-watch") -> threading.Thread:
-        """Run a long, blocking ``job`` (IDLE) on a daemon thread with services of its own.
-
-        The job should return regularly (a timeout) and check :meth:`closing`.
-        """
-
-        def loop() -> None:
-            services = self._factory()
-            while not self._closed.is_set():
-                job(services)
-            services.mailbox.store.close()
-
-        thread = threading.Thread(target=loop, name=name, daemon=True)
-        thread.start()
-        return thread
-
-    def closing(self) -> bool:
-        return self._closed.is_set()
-
     def close(self, *, wait: bool = True) -> None:
         """Stop taking jobs; with ``wait``, let the queued ones finish first."""
-        self._closed.set()
         if self._executor is None:
             return
         self._executor.submit(self._close_services)

@@ -50,10 +50,6 @@ class Bridge(QObject):
         # Queued: emitted on the worker, delivered to the GUI thread's event loop.
         self._finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    @property
-    def runtime(self) -> Runtime:
-        return self._runtime
-
     def run(
         self,
         job: Callable[[InboxServices], T],

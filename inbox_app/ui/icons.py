@@ -13,7 +13,6 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
 SIZE = 16
 _LOCK = QColor("#1b5e9e")
-_SEAL = QColor("#2e7d32")
 
 
 def _lock(painter: QPainter, x: float) -> None:

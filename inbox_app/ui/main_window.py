@@ -20,7 +20,6 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
     QUrl,
-    Signal,
     Slot,
 )
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -75,15 +74,12 @@ def utc_now() -> datetime:
 
 
 class MainWindow(QMainWindow):
-    """Inbox's main window.
+    """Inbox's main window: it starts jobs through the bridge and shows their results.
 
-    Signals:
-        message_shown(object): the reader shows an :class:`OpenedMessage` (or None).
-        synced(object): a sync finished (a list of :class:`SyncResult`).
+    Attributes:
+        folders, messages: the folder tree and message list models.
+        opened: the message the reader shows (see the property).
     """
-
-    message_shown = Signal(object)
-    synced = Signal(object)
 
     def __init__(
         self, bridge: Bridge, *, clock: Clock = utc_now, parent: QWidget | None = None
@@ -95,6 +91,10 @@ class MainWindow(QMainWindow):
         self._composers: list[QWidget] = []
         self._search_results = False
         self.opened_file_kind: str | None = None  # what the last open_path() routed to
+        self._open_request = 0  # the latest message asked for; older opens skip themselves
+        self._syncing = False
+        self._sync_again = False
+        self._reselect: MessageSummary | None = None
         self._asked_password: set[str] = set()  # asked once per session, not at every sync
         self.password_dialog: QInputDialog | None = None
         self.setWindowTitle("Inbox")
@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self.message_view.setSortingEnabled(True)
         header.setSortIndicator(DATE_COLUMN, Qt.SortOrder.DescendingOrder)
         self.message_view.selectionModel().currentRowChanged.connect(self._message_changed)
+        self.messages.loaded.connect(self._restore_selection)
 
         # The reader pane is built after the first paint (see :attr:`reader`): until a
         # message is opened a label stands in, and start-up does not wait for the pane.
@@ -271,6 +272,8 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         self.status_label = QLabel("Ready")
+        # Folder names come from the server, send outcomes quote it: never markup.
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.status_label.setAccessibleName("Status")
         self.progress_bar = QProgressBar()
         self.progress_bar.setAccessibleName("Progress")
@@ -339,25 +342,39 @@ class MainWindow(QMainWindow):
             return
         clock = self._clock
         account, folder, uid = summary.account, summary.folder, summary.uid
+        # Arrowing through the list queues an open per row; only the latest is worth the
+        # work (decrypting, verifying, maybe fetching): the others skip themselves.
+        self._open_request += 1
+        request = self._open_request
 
-        def job(services: InboxServices) -> OpenedMessage:
+        def job(services: InboxServices) -> OpenedMessage | None:
+            if request != self._open_request:
+                return None
             from inbox_app.services.reading import read_stored  # noqa: PLC0415
 
             return read_stored(services, account, folder, uid, now=clock())
 
-        def done(opened: OpenedMessage) -> None:
-            if opened.report.protected_headers and opened.headers.subject:
+        def done(opened: OpenedMessage | None) -> None:
+            if opened is None:
+                return
+            report = opened.report
+            trusted = report.signature.value not in ("invalid", "error") and (
+                report.sender_match is not False
+            )
+            if report.protected_headers and opened.headers.subject and trusted:
                 self.messages.set_protected_subject(summary, opened.headers.subject)
             self.messages.set_checked(summary, *list_verdict(opened))
             if self.messages.summary(self.message_view.currentIndex().row()) == summary:
                 self._show(opened)
             if opened.seen and "\\Seen" not in summary.flags:
-                self.messages.update_flags(uid, (*summary.flags, "\\Seen"))
+                self.messages.update_flags(summary, (*summary.flags, "\\Seen"))
                 self.refresh_tree()
 
-        self._bridge.run(job, done, self._open_failed)
+        self._bridge.run(job, done, lambda error: self._open_failed(request, error))
 
-    def _open_failed(self, error: BaseException) -> None:
+    def _open_failed(self, request: int, error: BaseException) -> None:
+        if request != self._open_request:
+            return
         self._show(None)
         self.errors.show_error(str(error))
 
@@ -369,52 +386,50 @@ class MainWindow(QMainWindow):
             action.setEnabled(opened is not None)
         self.delete_action.setEnabled(has)
         self.unread_action.setEnabled(has)
-        self.message_shown.emit(opened)
 
     def select_row(self, row: int) -> None:
         self.message_view.setCurrentIndex(self.messages.index(row, 0))
 
-    def selected_uids(self) -> list[int]:
+    def selected_messages(self) -> list[MessageSummary]:
+        """The selected rows' messages; the current row only when nothing is selected."""
         rows = {index.row() for index in self.message_view.selectionModel().selectedRows()}
-        rows.add(self.message_view.currentIndex().row())
-        return sorted({s.uid for r in rows if (s := self.messages.summary(r)) is not None})
+        if not rows and self.message_view.currentIndex().isValid():
+            rows = {self.message_view.currentIndex().row()}
+        return [s for r in sorted(rows) if (s := self.messages.summary(r)) is not None]
 
     # ---------------------------------------------------------------- actions
 
     def delete_selected(self) -> None:
-        location = self.messages.location
-        uids = self.selected_uids()
-        if location is None or not uids:
+        """Delete the selection (to Trash where there is one), folder by folder: search
+        results may hold messages of several folders."""
+        chosen = self.selected_messages()
+        if not chosen:
             return
-        account, folder = location
 
         def job(services: InboxServices) -> None:
-            services.mailbox.delete(account, folder, uids)
+            for (account, folder), uids in _by_folder(chosen).items():
+                services.mailbox.delete(account, folder, uids)
 
         def done(_: None) -> None:
-            self.messages.remove_uids(set(uids))
+            self.messages.remove(chosen)
             self.refresh_tree()
 
         self._bridge.run(job, done)
 
     def mark_unread(self) -> None:
-        location = self.messages.location
-        uids = self.selected_uids()
-        if location is None or not uids:
+        chosen = self.selected_messages()
+        if not chosen:
             return
-        account, folder = location
 
         def job(services: InboxServices) -> None:
-            services.mailbox.change_flags(account, folder, uids, remove=("\\Seen",))
+            for (account, folder), uids in _by_folder(chosen).items():
+                services.mailbox.change_flags(account, folder, uids, remove=("\\Seen",))
 
         def done(_: None) -> None:
-            for uid in uids:
-                row = self.messages.row_of(uid)
-                summary = self.messages.summary(row) if row is not None else None
-                if summary is not None:
-                    self.messages.update_flags(
-                        uid, tuple(f for f in summary.flags if f != "\\Seen")
-                    )
+            for summary in chosen:
+                self.messages.update_flags(
+                    summary, tuple(f for f in summary.flags if f != "\\Seen")
+                )
             self.refresh_tree()
 
         self._bridge.run(job, done)
@@ -429,10 +444,15 @@ class MainWindow(QMainWindow):
 
             return sync_all(services, progress=progress)
 
+        if self._syncing:  # the timer or a second click while a sync runs: once is enough
+            self._sync_again = True
+            return
+        self._syncing = True
         self.status_label.setText("Getting mail…")
         self._bridge.run(job, self._synced)
 
     def _synced(self, outcome: SyncAllResult) -> None:
+        self._syncing = False
         results, failures = outcome.results, outcome.failures
         new = outcome.new
         if failures:
@@ -449,12 +469,25 @@ class MainWindow(QMainWindow):
             self.notify_new_mail(new)
         self.refresh_tree()
         if not self._search_results and (new or outcome.removed):
+            # Keep the message the user is on selected across the reload.
+            self._reselect = self.messages.summary(self.message_view.currentIndex().row())
             self.messages.reload()
-        self.synced.emit(results)
         for failure in failures:
             if failure.needs_password and failure.account not in self._asked_password:
                 self._asked_password.add(failure.account)
                 self.ask_password(failure.account)
+        if self._sync_again:
+            self._sync_again = False
+            self.sync_all()
+
+    @Slot(int)
+    def _restore_selection(self, _rows: int) -> None:
+        summary, self._reselect = self._reselect, None
+        if summary is None:
+            return
+        row = self.messages.row_of(summary)
+        if row is not None:
+            self.message_view.setCurrentIndex(self.messages.index(row, 0))
 
     def ask_password(self, account: str) -> None:
         """Ask for an account's password (kept in the OS keyring), then sync again."""
@@ -468,11 +501,15 @@ class MainWindow(QMainWindow):
         self.password_dialog = dialog
 
         def accepted(password: str) -> None:
+            dialog.setTextValue("")  # the password lives in the keyring, not in a widget
+
             def job(services: InboxServices) -> None:
                 services.accounts.set_password(account, password)
 
             self._bridge.run(job, lambda _: self.sync_all())
 
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda _=None: setattr(self, "password_dialog", None))
         dialog.textValueSelected.connect(accepted)
         dialog.open()
 
@@ -521,6 +558,8 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _busy(self, busy: bool) -> None:
         self.progress_bar.setVisible(busy)
+        if not busy:  # nothing runs, so no sync does (even one that ended in a bug)
+            self._syncing = False
 
     @Slot(QUrl)
     def _link_clicked(self, url: QUrl) -> None:
@@ -530,7 +569,9 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self,
             "Open link?",
-            f"Open this address in your browser?\n\n{url.toString()}",
+            # Fully encoded: no right-to-left override or look-alike can reorder what is shown.
+            "Open this address in your browser?\n\n"
+            + url.toString(QUrl.ComponentFormattingOption.FullyEncoded),
         )
         if answer == QMessageBox.StandardButton.Yes and url.scheme() in ("http", "https", "mailto"):
             from PySide6.QtGui import QDesktopServices  # noqa: PLC0415
@@ -546,8 +587,8 @@ class MainWindow(QMainWindow):
         accounts = self.folders.accounts()
         return accounts[0].name if accounts else None
 
-    def _open_composer(self, composition: Composition) -> None:
-        self.compose(composition)
+    def _compose_reply(self, composition: Composition) -> None:
+        self.compose(composition)  # a callback returns nothing: the bridge's contract
 
     def compose(self, composition: Composition | None = None) -> QWidget | None:
         from inbox_app.ui.views.composer import ComposerWindow  # noqa: PLC0415
@@ -585,7 +626,7 @@ class MainWindow(QMainWindow):
                 opened, account=account, reply_all=reply_all, policy=policy(services, account)
             )
 
-        self._bridge.run(job, self._open_composer)
+        self._bridge.run(job, self._compose_reply)
 
     def forward(self) -> None:
         """A new message quoting the shown one's root content as plain text."""
@@ -732,11 +773,13 @@ class _OnFirstPaint(QObject):
 
 
 def list_verdict(opened: OpenedMessage) -> tuple[str, str | None]:
-    """What the list shows for an opened message: its layers and the signature's verdict
-    (the banner's level, in three words)."""
+    """What the list shows for an opened message: its layers, and the banner's own verdict
+    on the signature (so the list can never look better than the banner)."""
+    from inbox_app.ui.views.security_banner import BannerLevel, banner_content  # noqa: PLC0415
+
     report = opened.report
     signed = report.signature.value != "unsigned"
-    encrypted = report.encryption.value not in ("none",)
+    encrypted = report.encryption.value != "none"
     security = (
         "signed+encrypted" if signed and encrypted
         else "signed" if signed
@@ -745,11 +788,16 @@ def list_verdict(opened: OpenedMessage) -> tuple[str, str | None]:
     )  # fmt: skip
     if not signed:
         return security, None
-    if report.signature.value in ("invalid", "error") or report.sender_match is False:
-        return security, "danger"
-    if report.signature.value == "valid" and report.sender_match:
-        return security, "valid"
-    return security, "warning"
+    level = banner_content(report).level
+    verdict = {BannerLevel.GOOD: "valid", BannerLevel.DANGER: "danger"}.get(level, "warning")
+    return security, verdict
+
+
+def _by_folder(summaries: list[MessageSummary]) -> dict[tuple[str, str], list[int]]:
+    groups: dict[tuple[str, str], list[int]] = {}
+    for summary in summaries:
+        groups.setdefault((summary.account, summary.folder), []).append(summary.uid)
+    return groups
 
 
 DROPPABLE_SUFFIXES = (".p12", ".pfx", ".mobileconfig", ".eml")

@@ -22,7 +22,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
+from inbox_app.errors import one_line
 from inbox_app.ui.bridge import Bridge
+from inbox_app.ui.text import plain_tooltip
 
 if TYPE_CHECKING:
     from inbox_app.services.app import InboxServices
@@ -82,9 +84,9 @@ class MessageListModel(QAbstractTableModel):
         self._generation = 0  # pages for a folder no longer shown are dropped
         # Protected subjects seen this session (RFC 9788), by (account, folder, uid): kept
         # in memory only, because decrypted text is never written to disk.
-        self._protected: dict[tuple[str, str, int], str] = {}
+        self._protected: dict[tuple[str, str, int, int], str] = {}
         # What opening a message found (security layers, verdict), also for the session only.
-        self._checked: dict[tuple[str, str, int], tuple[str, str | None]] = {}
+        self._checked: dict[tuple[str, str, int, int], tuple[str, str | None]] = {}
         self._order = "date"  # a key of the store's SORT_ORDERS
         self._descending = True
 
@@ -148,46 +150,56 @@ class MessageListModel(QAbstractTableModel):
     def summary(self, row: int) -> MessageSummary | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
-    def row_of(self, uid: int) -> int | None:
-        return next((i for i, s in enumerate(self._rows) if s.uid == uid), None)
+    def row_of(self, message: MessageSummary | int) -> int | None:
+        """The row showing ``message``; an ``int`` is a UID of the folder shown (search
+        results span folders: pass the summary, whose folder counts)."""
+        if isinstance(message, int):
+            return next((i for i, s in enumerate(self._rows) if s.uid == message), None)
+        wanted = (message.folder, message.uid, message.uidvalidity)
+        return next(
+            (i for i, s in enumerate(self._rows) if (s.folder, s.uid, s.uidvalidity) == wanted),
+            None,
+        )
 
     def is_loading(self) -> bool:
         return self._loading
 
     def set_protected_subject(self, summary: MessageSummary, subject: str) -> None:
         """Show the subject found inside an encrypted message (for this session only)."""
-        key = (summary.account, summary.folder, summary.uid)
+        key = _key(summary)
         if not subject or self._protected.get(key) == subject:
             return
         self._protected[key] = subject
-        row = self.row_of(summary.uid)
+        row = self.row_of(summary)
         if row is not None:
             self.dataChanged.emit(self.index(row, SUBJECT_COLUMN), self.index(row, SUBJECT_COLUMN))
 
     def set_checked(self, summary: MessageSummary, security: str, verdict: str | None) -> None:
         """Show what the engine found when the message was opened: its real layers (an
         encrypted message may turn out signed inside) and the signature's verdict."""
-        key = (summary.account, summary.folder, summary.uid)
+        key = _key(summary)
         if self._checked.get(key) == (security, verdict):
             return
         self._checked[key] = (security, verdict)
-        row = self.row_of(summary.uid)
+        row = self.row_of(summary)
         if row is not None:
             index = self.index(row, SECURITY_COLUMN)
             self.dataChanged.emit(index, index)
 
-    def update_flags(self, uid: int, flags: tuple[str, ...]) -> None:
+    def update_flags(self, summary: MessageSummary, flags: tuple[str, ...]) -> None:
         """Reflect a flag change made through the services (no reload needed)."""
-        row = self.row_of(uid)
+        row = self.row_of(summary)
         if row is None:
             return
-        old = self._rows[row]
-        self._rows[row] = _with_flags(old, flags)
+        self._rows[row] = _with_flags(self._rows[row], flags)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
-    def remove_uids(self, uids: set[int]) -> None:
+    def remove(self, summaries: list[MessageSummary]) -> None:
+        """Drop these messages' rows (deleted or moved through the services)."""
+        gone = {(s.folder, s.uid, s.uidvalidity) for s in summaries}
         for row in reversed(range(len(self._rows))):
-            if self._rows[row].uid in uids:
+            current = self._rows[row]
+            if (current.folder, current.uid, current.uidvalidity) in gone:
                 self.beginRemoveRows(QModelIndex(), row, row)
                 del self._rows[row]
                 self.endRemoveRows()
@@ -273,18 +285,20 @@ class MessageListModel(QAbstractTableModel):
                 return self._subject(summary)
             return _display(summary, column)
         if role == Qt.ItemDataRole.DecorationRole and column == SECURITY_COLUMN:
-            security, verdict = self._checked.get(
-                (summary.account, summary.folder, summary.uid), (summary.security, None)
-            )
+            security, verdict = self._checked.get(_key(summary), (summary.security, None))
             if security == "none":
                 return None
             from inbox_app.ui.icons import security_icon  # noqa: PLC0415 - drawn on first use
 
             return security_icon(security, verdict)
         if role == Qt.ItemDataRole.ToolTipRole:
+            # Escaped: Qt renders a tool tip that looks like HTML as HTML, and the subject
+            # and sender are the message's own words.
             if column == SECURITY_COLUMN:
-                return self._security_words(summary) or "Not signed or encrypted"
-            return _display(summary, column)
+                return plain_tooltip(self._security_words(summary) or "Not signed or encrypted")
+            if column == SUBJECT_COLUMN:
+                return plain_tooltip(self._subject(summary))
+            return plain_tooltip(_display(summary, column))
         if role == Qt.ItemDataRole.AccessibleTextRole:
             if column == SECURITY_COLUMN:
                 return self._security_words(summary) or "Not protected"
@@ -298,9 +312,7 @@ class MessageListModel(QAbstractTableModel):
         return None
 
     def _security_words(self, summary: MessageSummary) -> str:
-        security, verdict = self._checked.get(
-            (summary.account, summary.folder, summary.uid), (summary.security, None)
-        )
+        security, verdict = self._checked.get(_key(summary), (summary.security, None))
         words = SECURITY_LABELS[security]
         if verdict is not None:
             return f"{words}: {VERDICT_WORDS[verdict]}"
@@ -309,9 +321,9 @@ class MessageListModel(QAbstractTableModel):
         return words
 
     def _subject(self, summary: MessageSummary) -> str:
-        protected = self._protected.get((summary.account, summary.folder, summary.uid))
+        protected = self._protected.get(_key(summary))
         if protected is not None:
-            return _one_line(protected)
+            return one_line(protected)
         if summary.subject == HIDDEN_SUBJECT and "encrypted" in summary.security:
             return "(encrypted subject)"
         return _display(summary, SUBJECT_COLUMN)
@@ -326,9 +338,9 @@ def _display(summary: MessageSummary, column: int) -> str:
     if column == SECURITY_COLUMN:
         return ""  # an icon (DecorationRole); the words are in the tooltip
     if column == FROM_COLUMN:
-        return _one_line(summary.from_addr)
+        return one_line(summary.from_addr)
     if column == SUBJECT_COLUMN:
-        return _one_line(summary.subject) or "(no subject)"
+        return one_line(summary.subject) or "(no subject)"
     when = summary.date or summary.internaldate
     return _format_date(when) if when is not None else ""
 
@@ -337,9 +349,9 @@ def _format_date(when: datetime) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def _one_line(text: str) -> str:
-    # Subjects and names come from the message: no line breaks or controls in a list row.
-    return "".join(ch if ch.isprintable() else " " for ch in text)
+def _key(summary: MessageSummary) -> tuple[str, str, int, int]:
+    # UIDVALIDITY too: after a server reset the same UID names another message.
+    return summary.account, summary.folder, summary.uidvalidity, summary.uid
 
 
 def _with_flags(summary: MessageSummary, flags: tuple[str, ...]) -> MessageSummary:
