@@ -195,3 +195,14 @@ def test_the_fast_reader_agrees_with_imapclient(response: tuple[bytes, int]) -> 
         theirs[b"MODSEQ"] = int(theirs[b"MODSEQ"][0])
     theirs[b"SEQ"] = seq
     assert ours == theirs
+
+
+def test_a_response_naming_two_messages_is_a_protocol_error() -> None:
+    from imapclient.exceptions import IMAPClientError
+
+    from inbox_app.transport import _fetch
+
+    # Reported as the server's error (the session's guard makes it one line), not as a
+    # ValueError from unpacking that would reach the crash dialog.
+    with pytest.raises(IMAPClientError, match="named 2 messages"):
+        _fetch._parse_generic([b"* 1 FETCH (UID 5) 2 (UID 6)\r\n"], [])

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Protocol
 
+from imapclient.exceptions import ProtocolError  # type: ignore[import-untyped]
 from imapclient.response_parser import parse_fetch_response  # type: ignore[import-untyped]
 
 # A set on one command line stays well under servers' line limits (Dovecot: 64 KiB).
@@ -185,6 +186,10 @@ def _parse_generic(parts: list[bytes], literals: list[bytes]) -> dict[bytes, Any
         stripped = text.rstrip(b"\r\n")
         lines.append((stripped, literals[index]) if index < len(literals) else stripped)
     parsed = parse_fetch_response(lines, False, False)
+    if len(parsed) != 1:
+        # One FETCH response line names one message; anything else is the server's error,
+        # reported as one (the caller's guard turns it into a one-line ServerError).
+        raise ProtocolError(f"a FETCH response named {len(parsed)} messages")
     ((seq, data),) = parsed.items()
     result: dict[bytes, Any] = {b"SEQ": int(seq)}
     for key, value in data.items():
