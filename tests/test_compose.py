@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 from datetime import timedelta
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -14,8 +15,10 @@ import pytest
 
 from inbox_app.credentials.keystore import NewIdentity
 from inbox_app.credentials.secrets import MemorySecretStore
+from inbox_app.fileio import StorageError
 from inbox_app.services.app import InboxServices
 from inbox_app.services.compose import (
+    MEMORY_ONLY,
     AttachedFile,
     ComposeError,
     Composition,
@@ -24,7 +27,9 @@ from inbox_app.services.compose import (
     attachment_from_file,
     blocking_reason,
     build_message,
+    forward_of,
     html_to_text,
+    is_valid_address,
     policy,
     recipient_states,
     recipient_statuses,
@@ -37,6 +42,7 @@ from inbox_app.services.reading import Attachment, AttachmentKind, MessageHeader
 from inbox_app.smime import Report
 from inbox_app.smime import sign_message as smime_sign
 from inbox_app.smime.report import EncryptionStatus, SignatureStatus
+from inbox_app.store.mailstore import STORE_FILE
 from tests.pki import NOW, StandardPKI, make_leaf, message
 
 DAY = timedelta(days=1)
@@ -141,6 +147,54 @@ def test_split_addresses_keeps_quoted_commas() -> None:
 def test_attachment_names_lose_their_directories() -> None:
     assert attachment_from_file("C:\\Users\\x\\a.txt", b"").filename == "a.txt"
     assert attachment_from_file("../../etc/passwd", b"").filename == "passwd"
+    # The same rules as received attachments' names (services.attachments.safe_filename).
+    name = attachment_from_file("/tmp/.hidden\u202egpj.exe", b"").filename
+    assert "\u202e" not in name
+    assert not name.startswith(".")
+
+
+HOSTILE_CC = ".:ca@\\=?"  # the email package raises AttributeError on it
+
+
+def test_an_invalid_recipient_is_left_out_of_the_message() -> None:
+    c = Composition(
+        "local", to=("Bob <bob@example.org>", "bob"), cc=(HOSTILE_CC, "<", "x\\y@example.com"),
+        bcc=("é@example.com", "dave@example.com\nBcc: eve@example.net"),
+    )  # fmt: skip
+    parsed = parse(build_message(c, from_address=ALICE, now=NOW))
+    assert parsed["To"] == "Bob <bob@example.org>"
+    assert parsed["Cc"] is None
+    assert parsed["Bcc"] == "dave@example.com"  # what follows the address is not a field
+
+
+def test_a_header_the_email_package_refuses_is_a_compose_error() -> None:
+    with pytest.raises(ComposeError, match=r"^a header cannot be written: ") as caught:
+        build_message(Composition("local", to=(BOB,)), from_address=HOSTILE_CC, now=NOW)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("address", "valid"),
+    [
+        ("bob@example.org", True),
+        ("o'brien+tag@mail.example-1.org", True),
+        ("bob", False),
+        ("bob@example.org\n", False),
+        (".bob@example.org", False),
+        ("b..ob@example.org", False),
+        ("b\\ob@example.org", False),
+        ("bö@example.org", False),
+        ('"b o"@example.org', False),
+        (HOSTILE_CC, False),
+    ],
+)
+def test_valid_addresses_are_ascii_dot_atoms(address: str, valid: bool) -> None:
+    assert is_valid_address(address) is valid
+
+
+def test_a_surrogate_in_the_body_does_not_stop_the_message() -> None:
+    raw = build_message(Composition("local", body="a\ud800b"), from_address=ALICE, now=NOW)
+    assert parse(raw).get_content().startswith("a?b")
 
 
 # -- replies -----------------------------------------------------------------------------
@@ -257,6 +311,100 @@ def test_a_reply_to_clear_mail_follows_the_policy() -> None:
     assert not reply.sign
     locked = SecurityPolicy("local", ALICE, encrypt_default=True, encryption_switch_allowed=False)
     assert reply_to(opened(), account="local", policy=locked).encrypt
+
+
+def test_reply_all_to_a_hostile_cc_saves_its_draft(services: InboxServices) -> None:
+    reply = reply_to(opened(cc=f"{HOSTILE_CC}, carol@example.net"), account="local",
+                     reply_all=True)  # fmt: skip
+    saved = save_draft(services, reply, now=NOW)
+    (stored,) = services.mailbox.store.drafts("local")
+    assert stored.id == saved.draft_id
+    assert parse(stored.raw)["Cc"] == "carol@example.net"
+
+
+# -- forwards ----------------------------------------------------------------------------
+
+
+def test_forward_has_a_header_block_and_the_text_unquoted() -> None:
+    forward = forward_of(opened(cc="carol@example.net"), account="local")
+    assert forward.subject == "Fwd: Plan"
+    assert forward.to == forward.cc == forward.bcc == ()
+    assert forward.in_reply_to is None
+    assert forward.references == ()
+    assert forward.attachments == ()
+    assert forward.body.splitlines() == [
+        "",
+        "",
+        "-------- Forwarded message --------",
+        "From: Bob <bob@example.org>",
+        f"Date: {email.utils.format_datetime(NOW)}",
+        "Subject: Plan",
+        f"To: {ALICE}",
+        "Cc: carol@example.net",
+        "",
+        "Hi Alice,",
+        "",
+        "the plan is ready.",
+    ]
+    assert not forward.encrypt
+    assert not forward.sign
+
+
+def test_forward_subject_is_not_doubled() -> None:
+    for subject in ("Fwd: Plan", "FW: Plan", "fwd[2]: Plan", "WG: Plan"):
+        assert forward_of(opened(subject=subject), account="local").subject == subject
+    assert forward_of(opened(subject="Re: Plan"), account="local").subject == "Fwd: Re: Plan"
+    assert forward_of(opened(subject="a\r\nBcc: x"), account="local").subject == "Fwd: a  Bcc: x"
+
+
+def test_forward_headers_are_one_line_each() -> None:
+    hostile = dataclasses.replace(
+        opened(to="alice@example.com\r\nFrom: forged@example.net"),
+        headers=MessageHeaders(from_="Bob\n<bob@example.org>", to="a@example.com\r\nX: y",
+                               subject="S\u2028ubject", date=None),
+    )  # fmt: skip
+    lines = forward_of(hostile, account="local").body.splitlines()
+    assert lines[3:6] == [  # no Date: there was none
+        "From: Bob <bob@example.org>",
+        "Subject: S ubject",
+        "To: a@example.com  X: y",
+    ]
+
+
+def test_forward_of_html_only_mail_is_text_and_leaves_attachments_out() -> None:
+    nested = Attachment(
+        "signed.eml", "message/rfc822",
+        b"Subject: inner\r\n\r\nNESTED SECRET\r\n", AttachmentKind.MESSAGE,
+    )  # fmt: skip
+    forward = forward_of(
+        opened(text=None, html="<p>First &amp; <b>bold</b></p><script>x()</script>",
+               attachments=(nested, Attachment("a.txt", "text/plain", b"ATTACHED"))),
+        account="local",
+    )  # fmt: skip
+    assert forward.body.endswith("\n\nFirst & bold\n")
+    assert forward.attachments == ()
+    for leak in ("NESTED SECRET", "ATTACHED", "<", "x()", "&amp;", "> First"):
+        assert leak not in forward.body.partition("Subject: Plan")[2]
+
+
+@pytest.mark.parametrize(
+    ("encryption", "encrypted"),
+    [
+        (EncryptionStatus.AEAD, True),
+        (EncryptionStatus.UNAUTHENTICATED, True),
+        (EncryptionStatus.NONE, False),
+        (EncryptionStatus.FAILED, False),
+    ],
+)
+def test_forward_of_encrypted_mail_is_encrypted_and_signed_by_policy(
+    encryption: EncryptionStatus, encrypted: bool
+) -> None:
+    rules = SecurityPolicy("local", ALICE, sign_default=True)
+    forward = forward_of(opened(encryption=encryption), account="local", policy=rules)
+    assert forward.encrypt is encrypted
+    assert forward.sign
+    locked = SecurityPolicy("local", ALICE, encrypt_default=True, encryption_switch_allowed=False)
+    assert forward_of(opened(), account="local", policy=locked).encrypt
 
 
 def test_html_to_text_keeps_preformatted_text() -> None:
@@ -427,6 +575,21 @@ def test_encrypted_send_without_a_certificate_is_refused_and_nothing_queued(
     assert len(services.mailbox.store.drafts("local")) == 1  # the draft is kept
 
 
+def test_a_draft_that_cannot_be_deleted_does_not_fail_a_queued_send(
+    services: InboxServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = save_draft(services, Composition("local", to=(ALICE,), body="once"), now=NOW)
+
+    def full_disk(draft_id: int) -> None:
+        raise StorageError("the disk is full")
+
+    monkeypatch.setattr(services.mailbox.store, "delete_draft", full_disk)
+    c = Composition("local", to=(ALICE,), body="once", draft_id=draft.draft_id)
+    outcome = send(services, c, now=NOW)  # no error: it must not be sent a second time
+    assert outcome.sent
+    assert outcome.detail.endswith("(its draft was not deleted: the disk is full)")
+
+
 def test_drafts_are_saved_and_replaced(services: InboxServices) -> None:
     first = save_draft(services, Composition("local", subject="Draft", body="one"), now=NOW)
     assert first.detail == "Draft saved"
@@ -436,6 +599,56 @@ def test_drafts_are_saved_and_replaced(services: InboxServices) -> None:
     (stored,) = services.mailbox.store.drafts("local")
     assert b"two" in stored.raw
     assert stored.raw.startswith(b"From: alice@example.com\r\n")
+
+
+MARKER = "zq-7f3a91-plaintext-marker"
+
+
+def store_bytes(services: InboxServices) -> bytes:
+    """Everything the local store holds on disk: the database and its write-ahead log."""
+    files = [services.home / STORE_FILE, services.home / f"{STORE_FILE}-wal"]
+    return b"".join(path.read_bytes() for path in files if path.exists())
+
+
+def test_a_draft_of_an_encrypted_reply_is_stored_encrypted_to_the_sender(
+    services: InboxServices,
+) -> None:
+    reply = reply_to(
+        opened(text=f"The code is {MARKER}.\n", encryption=EncryptionStatus.AEAD),
+        account="local",
+    )
+    assert reply.encrypt
+    saved = save_draft(services, reply, now=NOW)
+    assert saved.stored
+    assert saved.detail == "Draft saved"
+    saved = save_draft(services, dataclasses.replace(reply, draft_id=saved.draft_id), now=NOW)
+    assert MARKER.encode() not in store_bytes(services)
+    assert b"Plan" not in store_bytes(services)  # the Subject is protected too
+    (draft,) = services.mailbox.store.drafts("local")
+    assert draft.id == saved.draft_id
+    report = services.secure_mail.open(draft.raw, now=NOW)  # with the keystore's keys
+    assert report.encryption is EncryptionStatus.AEAD
+    assert report.inner is not None
+    assert f"> The code is {MARKER}.".encode() in report.inner
+    # A draft of a message sent in the clear stays as it is.
+    clear = save_draft(services, Composition("local", body=f"clear {MARKER}"), now=NOW)
+    assert clear.stored
+    assert f"clear {MARKER}".encode() in store_bytes(services)
+
+
+def test_without_an_encryption_certificate_an_encrypted_draft_is_not_stored(
+    services: InboxServices,
+) -> None:
+    services.accounts.add_local("other", "nobody@example.com")
+    earlier = save_draft(services, Composition("other", body="before Encrypt"), now=NOW)
+    c = Composition("other", body=f"secret {MARKER}", encrypt=True, draft_id=earlier.draft_id)
+    saved = save_draft(services, c, now=NOW)
+    assert saved == save_draft(services, dataclasses.replace(c, draft_id=None), now=NOW)
+    assert not saved.stored
+    assert saved.draft_id is None
+    assert saved.detail == MEMORY_ONLY
+    assert services.mailbox.store.drafts("other") == []  # the earlier copy went too
+    assert MARKER.encode() not in store_bytes(services)
 
 
 def test_a_draft_the_server_cannot_take_stays_local(services: InboxServices) -> None:

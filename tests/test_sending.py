@@ -217,7 +217,9 @@ def test_a_draft_of_an_encrypted_message_reaches_the_server_encrypted_to_the_sen
     secret = b"Unfinished thoughts about the merger.\r\n"
     draft = message(to="bob@example.org", subject="Merger", body=secret)
     draft_id = services.sender.save_draft("work", draft, encrypted=True, now=NOW)
-    assert services.mailbox.store.drafts("work")[0].id == draft_id
+    (local,) = services.mailbox.store.drafts("work")
+    assert local.id == draft_id
+    assert secret.strip() not in local.raw  # the local copy is encrypted as well
     with ImapSession.connect(
         dovecot.host, dovecot.imaps_port, tls="ssl", ca_file=dovecot.ca_file,
         username=dovecot.user, password=dovecot.password,
@@ -260,3 +262,51 @@ def test_a_sent_message_is_never_resent_because_the_sent_copy_failed(
     assert outcome.sent
     assert "not copied to Sent" in outcome.detail
     assert services.mailbox.store.outbox("work") == []
+
+
+def test_a_draft_to_be_encrypted_is_kept_encrypted_or_not_at_all(
+    pki: StandardPKI, tmp_path: Path
+) -> None:
+    services = alice_services(tmp_path / "home", pki)
+    services.accounts.add_local("local", "alice@example.com")
+    secret = b"zq-draft-9d1e secret plans\r\n"
+    draft_id = services.sender.save_draft("local", message(body=secret), encrypted=True, now=NOW)
+    (stored,) = services.mailbox.store.drafts("local")
+    assert stored.id == draft_id
+    assert secret.strip() not in stored.raw
+    report = services.secure_mail.open(stored.raw, now=NOW)
+    assert report.inner is not None
+    assert secret.strip() in report.inner
+    services.accounts.add_local("other", "nobody@example.com")
+    assert (
+        services.sender.prepare_draft("other", message(body=secret), encrypted=True, now=NOW)
+        is None
+    )
+    with pytest.raises(
+        CredentialsError, match=r"no encryption certificate for nobody@example\.com"
+    ):
+        services.sender.save_draft("other", message(body=secret), encrypted=True, now=NOW)
+    assert services.mailbox.store.drafts("other") == []
+    clear = services.sender.prepare_draft("other", message(body=secret), now=NOW)
+    assert clear is not None
+    assert secret in clear  # a draft of a message sent in the clear stays as it is
+
+
+def test_the_outbox_holds_an_encrypted_message_encrypted(pki: StandardPKI, tmp_path: Path) -> None:
+    services = alice_services(tmp_path / "home", pki)
+    services.accounts.add_server(
+        "work", "alice@example.com", imap="127.0.0.1:1", smtp="127.0.0.1:1",
+        username="alice", password="pw",
+    )  # fmt: skip
+    secret = b"zq-outbox-4b2c the launch code\r\n"
+    raw = message(to="alice@example.com", body=secret)
+    outcome = services.sender.send("work", raw, encrypt=True, now=NOW)
+    assert not outcome.sent  # nothing listens: it waits in the outbox
+    (item,) = services.mailbox.store.outbox("work")
+    assert secret.strip() not in item.raw
+    home = tmp_path / "home"
+    on_disk = b"".join(p.read_bytes() for p in home.glob("store.sqlite3*"))
+    assert secret.strip() not in on_disk
+    report = services.secure_mail.open(item.raw, now=NOW)
+    assert report.inner is not None
+    assert secret.strip() in report.inner

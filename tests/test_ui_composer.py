@@ -9,17 +9,22 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
 from inbox_app.credentials.keystore import NewIdentity
 from inbox_app.credentials.secrets import MemorySecretStore
 from inbox_app.services.app import InboxServices
-from inbox_app.services.compose import Composition
+from inbox_app.services.compose import MEMORY_ONLY, Composition, reply_to
+from inbox_app.services.reading import MessageHeaders, OpenedMessage
 from inbox_app.services.runtime import Runtime
+from inbox_app.smime import Report
 from inbox_app.smime.report import EncryptionStatus, SignatureStatus
+from inbox_app.store.mailstore import STORE_FILE
 from inbox_app.ui.bridge import Bridge
+from inbox_app.ui.views import composer as composer_module
 from inbox_app.ui.views.composer import ComposerWindow
-from tests.pki import NOW, StandardPKI
+from tests.pki import NOW, StandardPKI, make_leaf
 
 ALICE = "alice@example.com"
 BOB = "bob@example.org"
@@ -72,6 +77,28 @@ def open_composer(qtbot: Any, env: Env, composition: Composition | None = None) 
     return window
 
 
+def rendered(tip: str) -> str:
+    """What a tool tip shows: Qt renders it as rich text when it looks like markup."""
+    document = QTextDocument()
+    document.setHtml(tip)
+    return document.toPlainText()
+
+
+def encrypted_mail(text: str, *, cc: str = "") -> OpenedMessage:
+    """A received message as the reader opened it: encrypted, decrypted."""
+    return OpenedMessage(
+        report=Report(encryption=EncryptionStatus.AEAD),
+        headers=MessageHeaders(from_=f"Bob <{BOB}>", to=ALICE, cc=cc, subject="Plan", date=NOW),
+        text=text,
+    )
+
+
+def store_bytes(env: Env) -> bytes:
+    """Everything the local store holds on disk: the database and its write-ahead log."""
+    files = [env.home / STORE_FILE, env.home / f"{STORE_FILE}-wal"]
+    return b"".join(path.read_bytes() for path in files if path.exists())
+
+
 def states_shown(window: ComposerWindow) -> list[str]:
     items = (window.recipient_list.item(row) for row in range(window.recipient_list.count()))
     return [item.text() for item in items if item is not None]
@@ -87,9 +114,30 @@ def test_recipient_states_are_shown(qtbot: Any, env: Env) -> None:
         "not-an-address — not a valid address",
     ]
     qtbot.waitUntil(lambda: states_shown(window) == expected, timeout=WAIT)
-    assert window.recipient_list.item(1).toolTip().startswith("no certificate known")
+    assert rendered(window.recipient_list.item(1).toolTip()).startswith("no certificate known")
     assert window.block_label.text() == "not-an-address is not a valid address"
     assert not window.send_button.isEnabled()
+
+
+def test_a_certificate_name_in_a_tooltip_is_plain_text(
+    qtbot: Any, env: Env, pki: StandardPKI
+) -> None:
+    # Issued by the intermediate, imported without it: the reason names the subject.
+    leaf = make_leaf(pki.intermediate, "erin@example.com", cn="<b>x</b>", slot=33,
+                     key_usage="both")  # fmt: skip
+    env.services().contacts.import_file(leaf.pem(), now=NOW)
+    window = open_composer(qtbot, env)
+    window.to_edit.setText("erin@example.com")
+    qtbot.waitUntil(lambda: len(window.recipient_statuses()) == 1, timeout=WAIT)
+    detail = window.recipient_statuses()["erin@example.com"].detail
+    assert "<b\\>x" in detail
+    assert rendered(window.recipient_list.item(0).toolTip()) == detail
+    env.services().accounts.add_local("other", "<b>x</b>@example.com")
+    other = ComposerWindow(env.bridge, "other", now=lambda: NOW)
+    qtbot.addWidget(other)
+    qtbot.waitUntil(lambda: other.from_label.text() == "<b>x</b>@example.com", timeout=WAIT)
+    assert other.from_label.textFormat() == Qt.TextFormat.PlainText
+    assert rendered(other.sign_box.toolTip()) == "No signing certificate for <b>x</b>@example.com"
 
 
 def test_encryption_block_disables_send(qtbot: Any, env: Env) -> None:
@@ -149,6 +197,83 @@ def test_draft_saved_after_typing(qtbot: Any, env: Env) -> None:
     (draft,) = store.drafts("local")  # the same draft, replaced
     assert b"Dear Bob, more" in draft.raw
     assert window.windowTitle() == "Plans — Compose"
+
+
+def test_a_draft_of_an_encrypted_reply_never_reaches_the_disk_in_the_clear(
+    qtbot: Any, env: Env
+) -> None:
+    marker = "zq-51c0de-quoted-secret"
+    window = open_composer(qtbot, env, reply_to(encrypted_mail(f"{marker}\n"), account="local"))
+    assert window.encrypt_box.isChecked()
+    with qtbot.waitSignal(window.draft_saved, timeout=WAIT) as saved:
+        qtbot.keyClicks(window.body_edit, "typed-reply-text")
+    assert window.status_label.text() == "Draft saved"
+    on_disk = store_bytes(env)
+    for plain in (marker, "typed-reply-text"):
+        assert plain.encode() not in on_disk
+    services = env.services()
+    (draft,) = services.mailbox.store.drafts("local")
+    assert draft.id == saved.args[0]
+    report = services.secure_mail.open(draft.raw, now=NOW)  # the keystore's key opens it
+    assert report.inner is not None
+    assert f"> {marker}".encode() in report.inner
+    assert b"typed-reply-text" in report.inner
+    # The scan does see what is stored in the clear: a draft of an unencrypted message.
+    window.encrypt_box.setChecked(False)
+    qtbot.waitUntil(lambda: marker.encode() in store_bytes(env), timeout=WAIT)
+
+
+def test_without_an_encryption_certificate_the_draft_stays_in_memory(qtbot: Any, env: Env) -> None:
+    env.services().accounts.add_local("other", "nobody@example.com")
+    marker = "zq-77aa-memory-only"
+    start = reply_to(encrypted_mail(f"{marker}\n"), account="other")
+    window = ComposerWindow(env.bridge, "other", start, now=lambda: NOW)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(window.sign_box.isEnabled, timeout=WAIT)
+    qtbot.keyClicks(window.body_edit, "more")
+    qtbot.waitUntil(lambda: window.status_label.text() == MEMORY_ONLY, timeout=WAIT)
+    assert window.draft_id is None
+    assert env.services().mailbox.store.drafts("other") == []
+    assert marker.encode() not in store_bytes(env)
+    assert marker in window.composition().body  # the window still holds it
+
+
+def test_reply_all_to_a_hostile_cc_saves_its_draft(qtbot: Any, env: Env) -> None:
+    crashes: list[object] = []
+    env.bridge.crashed.connect(crashes.append)
+    reply = reply_to(encrypted_mail("hi\n", cc=".:ca@\\=?, carol@example.net"),
+                     account="local", reply_all=True)  # fmt: skip
+    window = open_composer(qtbot, env, reply)
+    with qtbot.waitSignal(window.draft_saved, timeout=WAIT):
+        qtbot.keyClicks(window.body_edit, "x")
+    assert window.status_label.text() == "Draft saved"
+    assert crashes == []
+
+
+def test_a_failing_draft_save_or_send_never_leaves_the_window_stuck(
+    qtbot: Any, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashes: list[object] = []
+    env.bridge.crashed.connect(crashes.append)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise AttributeError("'str' object has no attribute 'token_type'")
+
+    window = open_composer(qtbot, env, Composition("local", to=(BOB,)))
+    monkeypatch.setattr(composer_module, "save_draft", broken)
+    qtbot.keyClicks(window.body_edit, "first")
+    qtbot.waitUntil(lambda: window.status_label.text().startswith("Draft not saved"), timeout=WAIT)
+    assert [type(bug) for bug in crashes] == [AttributeError]  # still a bug to report
+    monkeypatch.undo()
+    with qtbot.waitSignal(window.draft_saved, timeout=WAIT):  # not stuck "saving"
+        qtbot.keyClicks(window.body_edit, " second")
+    monkeypatch.setattr(composer_module, "send", broken)
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=WAIT)
+    window.send_button.click()
+    qtbot.waitUntil(lambda: len(crashes) == 2, timeout=WAIT)
+    assert window.send_button.isEnabled()  # not stuck "sending": it can be sent again
+    assert window.status_label.text() == "an internal error stopped it"
 
 
 def test_compose_and_send_encrypted_to_yourself(qtbot: Any, env: Env, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ The pieces live in small modules, gathered here:
 - :mod:`~inbox_app.services.compose_message`: :class:`Composition`, :func:`build_message`
 - :mod:`~inbox_app.services.compose_security`: the account's :class:`SecurityPolicy`, each
   recipient's :class:`RecipientState`, :func:`blocking_reason`
-- :mod:`~inbox_app.services.compose_reply`: :func:`reply_to`
+- :mod:`~inbox_app.services.compose_reply`: :func:`reply_to`, :func:`forward_of`
 
 and the two use cases that touch the disk and the network: :func:`send` (through the
 outbox) and :func:`save_draft`.
@@ -13,13 +13,15 @@ outbox) and :func:`save_draft`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from inbox_app.errors import InboxError
+from inbox_app.errors import InboxError, one_line
 from inbox_app.services.app import InboxServices
+from inbox_app.services.attachments import safe_filename
 from inbox_app.services.compose_message import (
     AttachedFile,
     ComposeError,
@@ -28,10 +30,9 @@ from inbox_app.services.compose_message import (
     bare_address,
     build_message,
     is_valid_address,
-    safe_filename,
     split_addresses,
 )
-from inbox_app.services.compose_reply import html_to_text, reply_to
+from inbox_app.services.compose_reply import forward_of, html_to_text, reply_to
 from inbox_app.services.compose_security import (
     RecipientState,
     RecipientStatus,
@@ -43,13 +44,24 @@ from inbox_app.services.compose_security import (
 )
 from inbox_app.services.sending import SendOutcome
 
+MEMORY_ONLY = "Draft kept in memory only: no encryption certificate for you"
+
 
 @dataclass(frozen=True)
 class DraftSaved:
-    """Where a draft was saved: always locally (``draft_id``), and ``detail`` in words."""
+    """Where a draft was saved, and ``detail`` in words.
 
-    draft_id: int
+    ``draft_id`` is the local draft's id; None when the draft was not written anywhere (it
+    is to be encrypted and there is no encryption certificate to encrypt it to the sender).
+    """
+
+    draft_id: int | None
     detail: str
+
+    @property
+    def stored(self) -> bool:
+        """Whether the draft is on disk (else only the composer holds it)."""
+        return self.draft_id is not None
 
 
 def read_attachments(paths: Sequence[str]) -> list[AttachedFile]:
@@ -91,7 +103,12 @@ def send(services: InboxServices, c: Composition, *, now: datetime) -> SendOutco
         c.account, raw, sign=c.sign, encrypt=c.encrypt, now=now, apply_defaults=False
     )
     if c.draft_id is not None:
-        services.mailbox.store.delete_draft(c.draft_id)
+        try:
+            services.mailbox.store.delete_draft(c.draft_id)
+        except InboxError as exc:
+            # The message is queued: an error now would invite the user to send it twice.
+            detail = f"{outcome.detail} (its draft was not deleted: {one_line(str(exc))})"
+            return dataclasses.replace(outcome, detail=detail)
     return outcome
 
 
@@ -99,8 +116,12 @@ def save_draft(
     services: InboxServices, c: Composition, *, now: datetime, upload: bool = True
 ) -> DraftSaved:
     """Keep ``c`` as a draft: in the local store at once and, with ``upload``, in a
-    server account's Drafts folder (encrypted to the sender alone when ``c`` is to be
-    encrypted).
+    server account's Drafts folder.
+
+    When ``c`` is to be encrypted the draft is encrypted to the sender alone, on this
+    computer as on the server: decrypted text (a reply quotes it) is never written to
+    disk. Without an encryption certificate for the sender it is not kept at all
+    (``draft_id`` None, ``detail`` says so), and an earlier local draft of it goes.
 
     A failed upload leaves the local draft saved and says why in ``detail``. The composer
     saves locally as the user types and uploads when the window closes, so that the
@@ -108,21 +129,31 @@ def save_draft(
 
     Raises:
         AccountError: no such account.
+        ComposeError: the message cannot be written (a malformed header).
+        SmimeError: the draft could not be encrypted.
         StorageError: the local store could not be written.
     """
     account = services.accounts.get(c.account)
     raw = build_message(c, from_address=account.email, now=now)
-    draft_id = services.mailbox.store.save_draft(c.account, raw, c.draft_id)
+    prepared = services.sender.prepare_draft(c.account, raw, encrypted=c.encrypt, now=now)
+    store = services.mailbox.store
+    if prepared is None:
+        if c.draft_id is not None:
+            # An older copy, saved before Encrypt was ticked, must not outlive the choice.
+            store.delete_draft(c.draft_id)
+        return DraftSaved(None, MEMORY_ONLY)
+    draft_id = store.save_draft(c.account, prepared, c.draft_id)
     if account.local or not upload:
         return DraftSaved(draft_id, "Draft saved")
     try:
-        services.sender.save_draft(c.account, raw, draft_id=draft_id, encrypted=c.encrypt, now=now)
+        services.sender.upload_draft(c.account, prepared)
     except InboxError as exc:
-        return DraftSaved(draft_id, f"Draft saved on this computer only ({exc})")
+        return DraftSaved(draft_id, f"Draft saved on this computer only ({one_line(str(exc))})")
     return DraftSaved(draft_id, "Draft saved")
 
 
 __all__ = [
+    "MEMORY_ONLY",
     "AttachedFile",
     "ComposeError",
     "Composition",
@@ -134,6 +165,7 @@ __all__ = [
     "bare_address",
     "blocking_reason",
     "build_message",
+    "forward_of",
     "html_to_text",
     "is_valid_address",
     "policy",

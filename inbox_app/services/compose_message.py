@@ -14,16 +14,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy as email_policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import NamedTuple
 
-from inbox_app.errors import InboxError
+from inbox_app.errors import InboxError, one_line
+from inbox_app.services.attachments import safe_filename
 
 # CRLF line endings, and every body made 7-bit clean (quoted-printable or base64): a
 # signature must survive any relay, and only 7-bit content is safe to sign (RFC 8551 §3.1.2).
 _POLICY = email_policy.SMTP.clone(cte_type="7bit")
-_SIMPLE_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+# An ASCII dot-atom on both sides (RFC 5322 §3.4.1): what every relay and the email
+# package take without quoting; quoted or internationalised local parts are not offered.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_SIMPLE_ADDRESS = re.compile(rf"{_ATEXT}(\.{_ATEXT})*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
 
 class ComposeError(InboxError, ValueError):
@@ -121,7 +125,7 @@ def bare_address(entry: str) -> str:
 
 def is_valid_address(address: str) -> bool:
     """A plain ``local@domain`` address we can put in an envelope."""
-    return bool(_SIMPLE_ADDRESS.match(address))
+    return _SIMPLE_ADDRESS.fullmatch(address) is not None  # whole: no trailing "\n"
 
 
 def unique_addresses(entries: Iterable[str]) -> list[str]:
@@ -137,17 +141,14 @@ def unique_addresses(entries: Iterable[str]) -> list[str]:
 
 
 def attachment_from_file(path: str, data: bytes) -> AttachedFile:
-    """An attachment named after the file's last path component, its type guessed."""
+    """An attachment named after the file's last path component, its type guessed.
+
+    The name goes through the same :func:`~inbox_app.services.attachments.safe_filename`
+    as the names of received attachments: the recipient sees it as we send it.
+    """
     name = safe_filename(path)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return AttachedFile(name, content_type, data)
-
-
-def safe_filename(path: str) -> str:
-    """The last component of ``path`` (either separator), without control characters."""
-    name = PureWindowsPath(PurePosixPath(path).name).name
-    name = "".join(ch for ch in name if ch.isprintable())
-    return name.strip() or "attachment"
 
 
 def build_message(c: Composition, *, from_address: str, now: datetime) -> bytes:
@@ -157,27 +158,34 @@ def build_message(c: Composition, *, from_address: str, now: datetime) -> bytes:
     removes it before the message leaves (``transport.smtp.strip_bcc``) and keeps it out
     of protected headers. With attachments the message is multipart/mixed.
 
+    A recipient entry whose address is not valid (:func:`is_valid_address`) is left out:
+    sending refuses such a message before it gets here (:func:`blocking_reason`), and a
+    draft saved while the user is still typing keeps the valid entries.
+
     Raises:
-        ComposeError: a recipient field cannot be written (a malformed address).
+        ComposeError: a header cannot be written (the reason in one line).
     """
     message = EmailMessage(policy=_POLICY)
-    message["From"] = from_address
     try:
+        message["From"] = from_address
         for name, entries in (("To", c.to), ("Cc", c.cc), ("Bcc", c.bcc)):
-            written = [_one_line(entry) for entry in entries if entry.strip()]
+            written = [address for address in map(_address, entries) if address is not None]
             if written:
-                message[name] = ", ".join(written)
-        message["Subject"] = _one_line(c.subject)
-    except (ValueError, IndexError) as exc:
-        raise ComposeError(f"a recipient cannot be written: {exc}") from exc
-    message["Date"] = email.utils.format_datetime(now)
-    message["Message-ID"] = _message_id(from_address)
-    if c.in_reply_to:
-        message["In-Reply-To"] = c.in_reply_to
-    references = _references(c.references, c.in_reply_to)
-    if references:
-        message["References"] = " ".join(references)
-    message["MIME-Version"] = "1.0"
+                message[name] = written
+        message["Subject"] = one_line(c.subject).strip()
+        message["Date"] = email.utils.format_datetime(now)
+        message["Message-ID"] = _message_id(from_address)
+        # The Message-IDs of a reply come from the received message: one line each.
+        if c.in_reply_to:
+            message["In-Reply-To"] = one_line(c.in_reply_to).strip()
+        references = _references(c.references, c.in_reply_to)
+        if references:
+            message["References"] = " ".join(one_line(ref).strip() for ref in references)
+        message["MIME-Version"] = "1.0"
+    except Exception as exc:
+        # The email package raises whatever its parser trips on (AttributeError, TypeError,
+        # IndexError...) for hostile input, such as a header quoted from a received message.
+        raise ComposeError(f"a header cannot be written: {one_line(str(exc))}") from exc
     message.set_content(_normal_lines(c.body), charset="utf-8")
     for attached in c.attachments:
         maintype, _, subtype = attached.content_type.partition("/")
@@ -188,6 +196,19 @@ def build_message(c: Composition, *, from_address: str, now: datetime) -> bytes:
             attached.data, maintype=maintype, subtype=subtype, filename=attached.filename
         )
     return message.as_bytes(policy=_POLICY)
+
+
+def _address(entry: str) -> Address | None:
+    """One recipient entry as a header address, or None when its address is not valid.
+
+    Built from its parts rather than parsed again from the text typed (or quoted from a
+    received message): the display name is one line of plain text, quoted as needed.
+    """
+    name, address = email.utils.parseaddr(entry)
+    address = address.strip()
+    if not is_valid_address(address):
+        return None
+    return Address(display_name=one_line(name).strip(), addr_spec=address)
 
 
 def _message_id(from_address: str) -> str:
@@ -203,12 +224,9 @@ def _references(references: Sequence[str], in_reply_to: str | None) -> list[str]
     return result
 
 
-def _one_line(text: str) -> str:
-    # A line break in a header value would start a new field (header injection).
-    return "".join(ch if ch.isprintable() else " " for ch in text).strip()
-
-
 def _normal_lines(text: str) -> str:
-    # One kind of line ending in, so that the serialiser writes CRLF throughout.
+    # One kind of line ending in, so that the serialiser writes CRLF throughout; a lone
+    # surrogate (which a text widget can hold) cannot be encoded and becomes "?".
+    text = text.encode("utf-8", "replace").decode("utf-8")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text if text.endswith("\n") else text + "\n"

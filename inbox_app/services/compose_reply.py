@@ -1,8 +1,8 @@
-"""Replies: the original's root content quoted as plain text, and its security carried on.
+"""Replies and forwards: the original's root content as plain text, its security carried on.
 
-Only what the reader displayed as the message's own content is quoted (the
+Only what the reader displayed as the message's own content is taken (the
 ``OpenedMessage`` text, or its HTML turned into text): never attachments, attached
-messages or markup. A reply to encrypted mail starts encrypted.
+messages or markup. A reply to, or a forward of, encrypted mail starts encrypted.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from inbox_app.services.reading import OpenedMessage
 from inbox_app.smime.report import EncryptionStatus
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv)\s*(\[\d+\])?\s*:", re.IGNORECASE)
+_FORWARD_PREFIX = re.compile(r"^\s*(fwd?|wg|tr|rv)\s*(\[\d+\])?\s*:", re.IGNORECASE)
+FORWARD_SEPARATOR = "-------- Forwarded message --------"
 # Paragraphs stand apart (an empty line around them); other blocks start a new line.
 _PARAGRAPH_TAGS = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol"}
@@ -56,7 +58,6 @@ def reply_to(
     cc = _without(cc, seen, own)
     if not to and sender:
         to = list(sender)  # replying to one's own message: back to oneself
-    encrypted = opened.report.encryption not in (EncryptionStatus.NONE, EncryptionStatus.FAILED)
     message_id = _angle(headers.message_id)
     composition = Composition(
         account=account,
@@ -65,17 +66,67 @@ def reply_to(
         subject=reply_subject(headers.subject),
         body="\n\n" + quote(original_text(opened), attribution(opened)),
         sign=policy.sign_default if policy is not None else False,
-        encrypt=encrypted or (policy.encrypt_default if policy is not None else False),
+        encrypt=was_encrypted(opened) or (policy.encrypt_default if policy is not None else False),
         in_reply_to=message_id,
         references=(message_id,) if message_id else (),
     )
     return policy.apply(composition) if policy is not None else composition
 
 
+def forward_of(
+    opened: OpenedMessage, *, account: str, policy: SecurityPolicy | None = None
+) -> Composition:
+    """A forward of ``opened``, sent from ``account``, to recipients yet to be chosen.
+
+    The body is a short header block (From, Date, Subject, To and Cc, those that were set)
+    and then the original's root content as plain text, unquoted. The original's
+    attachments are not forwarded: an attachment may be a nested signed or encrypted
+    message, and re-sending its bytes under a new signature would vouch for what was
+    never checked, so the user attaches what they mean to pass on. The forward is
+    encrypted when the original was decrypted (whatever the policy's default), and signed
+    as the policy says.
+    """
+    composition = Composition(
+        account=account,
+        subject=forward_subject(opened.headers.subject),
+        body="\n\n" + forwarded(opened),
+        sign=policy.sign_default if policy is not None else False,
+        encrypt=was_encrypted(opened) or (policy.encrypt_default if policy is not None else False),
+    )
+    return policy.apply(composition) if policy is not None else composition
+
+
+def was_encrypted(opened: OpenedMessage) -> bool:
+    """The original was encrypted and decrypted: what answers or passes it on stays so."""
+    return opened.report.encryption not in (EncryptionStatus.NONE, EncryptionStatus.FAILED)
+
+
 def reply_subject(subject: str) -> str:
     """``Re: subject``, not doubled when it already is a reply."""
     subject = one_line(subject).strip()
     return subject if _REPLY_PREFIX.match(subject) else f"Re: {subject}"
+
+
+def forward_subject(subject: str) -> str:
+    """``Fwd: subject``, not doubled when it already is a forward."""
+    subject = one_line(subject).strip()
+    return subject if _FORWARD_PREFIX.match(subject) else f"Fwd: {subject}"
+
+
+def forwarded(opened: OpenedMessage) -> str:
+    """The forwarded part of a forward's body: the header block, then the root text."""
+    headers = opened.headers
+    fields = [
+        ("From", headers.from_),
+        ("Date", email.utils.format_datetime(headers.date) if headers.date else ""),
+        ("Subject", headers.subject),
+        ("To", headers.to),
+    ]
+    if headers.cc.strip():
+        fields.append(("Cc", headers.cc))
+    block = [f"{name}: {one_line(value).strip()}" for name, value in fields if value.strip()]
+    text = original_text(opened).replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
+    return "\n".join([FORWARD_SEPARATOR, *block, "", text]) + "\n"
 
 
 def original_text(opened: OpenedMessage) -> str:

@@ -125,6 +125,43 @@ class MailSender:
         store.remove_outbox(item_id)
         return SendOutcome(item_id, True, response)
 
+    def prepare_draft(
+        self, name: str, raw: bytes, *, encrypted: bool = False, now: datetime
+    ) -> bytes | None:
+        """A draft as it may be kept, on this computer or in the server's Drafts folder.
+
+        ``raw`` with the account's From (and a Date and Message-ID); when the message will
+        be encrypted (``encrypted``), encrypted to the sender alone: a draft must not leak
+        what the message will protect, and a reply quotes decrypted text. None when it
+        will be encrypted and the sender has no encryption certificate: then it must not
+        be kept anywhere.
+
+        Raises:
+            AccountError: unknown account.
+            SmimeError: the draft could not be encrypted.
+        """
+        account = self._accounts.get(name)
+        copy = _with_own_header(raw, account, now)
+        if not encrypted:
+            return copy
+        own = self._secure_mail.own_encryption_certificate(copy)
+        if own is None:
+            return None
+        return self._secure_mail.encrypt(copy, [own], now=now, options=EncryptOptions())
+
+    def upload_draft(self, name: str, prepared: bytes) -> None:
+        """Put a draft made by :meth:`prepare_draft` in a server account's Drafts folder.
+
+        Nothing happens for a local account (its drafts stay in the local store).
+
+        Raises:
+            AccountError: unknown account.
+            TransportError: the server could not be reached or refused it.
+        """
+        account = self._accounts.get(name)
+        if not account.local:
+            self._mailbox.append_to_role(account, "drafts", prepared, flags=("\\Draft", "\\Seen"))
+
     def save_draft(
         self,
         name: str,
@@ -134,24 +171,24 @@ class MailSender:
         encrypted: bool = False,
         now: datetime,
     ) -> int:
-        """Keep a draft: locally at once (the composer calls this as the user types) and,
-        for a server account, in its Drafts folder, encrypted to the sender alone when the
-        message will be encrypted (a draft must not leak what the message will protect).
+        """Keep a draft locally and, for a server account, in its Drafts folder; both
+        encrypted to the sender alone when the message will be encrypted
+        (:meth:`prepare_draft`).
 
         Returns the local draft's id.
+
+        Raises:
+            CredentialsError: the message will be encrypted and there is no encryption
+                certificate for the sender: nothing was kept.
         """
-        account = self._accounts.get(name)
-        draft_id = self._mailbox.store.save_draft(name, raw, draft_id)
-        if not account.local:
-            copy = _with_own_header(raw, account, now)
-            if encrypted:
-                own = self._secure_mail.own_encryption_certificate(copy)
-                if own is None:
-                    raise CredentialsError(
-                        f"no encryption certificate for {account.email}: the draft stays local"
-                    )
-                copy = self._secure_mail.encrypt(copy, [own], now=now, options=EncryptOptions())
-            self._mailbox.append_to_role(account, "drafts", copy, flags=("\\Draft", "\\Seen"))
+        prepared = self.prepare_draft(name, raw, encrypted=encrypted, now=now)
+        if prepared is None:
+            address = self._accounts.get(name).email
+            raise CredentialsError(
+                f"no encryption certificate for {address}: the draft cannot be kept encrypted"
+            )
+        draft_id = self._mailbox.store.save_draft(name, prepared, draft_id)
+        self.upload_draft(name, prepared)
         return draft_id
 
     def retry(self, name: str, *, force: bool = False) -> list[SendOutcome]:

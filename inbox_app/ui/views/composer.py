@@ -7,7 +7,12 @@ certificate states are refreshed shortly after the recipient fields change, and 
 is saved shortly after any change, locally; closing the window also puts it in a server
 account's Drafts folder (encrypted to the sender when the message is to be encrypted).
 
-Nothing typed here or read from a certificate is ever shown as markup.
+Nothing typed here or read from a certificate is ever shown as markup: labels are plain
+text and tool tips go through :func:`~inbox_app.ui.models.certificates.plain_tooltip`.
+
+A draft of a message to be encrypted is saved encrypted to the sender; without an
+encryption certificate for the sender it is kept in this window's memory only, and the
+status line says so.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -34,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inbox_app.errors import one_line
+from inbox_app.errors import InboxError, one_line
 from inbox_app.services.app import InboxServices
 from inbox_app.services.compose import (
     AttachedFile,
@@ -53,7 +59,9 @@ from inbox_app.services.compose import (
 )
 from inbox_app.services.sending import SendOutcome
 from inbox_app.ui.bridge import Bridge
+from inbox_app.ui.models.certificates import plain_tooltip
 
+T = TypeVar("T")
 Clock = Callable[[], datetime]
 DRAFT_DELAY_MS = 1500  # after the last change
 CHECK_DELAY_MS = 400  # after the last change to a recipient field
@@ -65,6 +73,36 @@ _STATE_ICONS = {
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _Unexpected(InboxError):
+    """A composer job failed with a bug (not an :class:`InboxError`).
+
+    It reaches the window's failure callback, which resets the window's state (a save or
+    a send no longer in progress) and hands ``error`` on to the crash report.
+    """
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__("an internal error stopped it")
+        self.error = error
+
+
+def _guarded(job: Callable[[InboxServices], T]) -> Callable[[InboxServices], T]:
+    """``job``, with any exception that is not an :class:`InboxError` as :class:`_Unexpected`.
+
+    The bridge gives a bug to its ``crashed`` signal only, so the window would never learn
+    that its save or send ended, and would wait for it forever.
+    """
+
+    def run(services: InboxServices) -> T:
+        try:
+            return job(services)
+        except InboxError:
+            raise
+        except Exception as exc:
+            raise _Unexpected(exc) from exc
+
+    return run
 
 
 class _Shared:
@@ -304,9 +342,11 @@ class ComposerWindow(QWidget):
         self.sign_box.setEnabled(True)
         self.encrypt_box.setEnabled(rules.encryption_switch_allowed)
         if not rules.encryption_switch_allowed:
-            self.encrypt_box.setToolTip("This account's policy sets encryption for every message")
+            self.encrypt_box.setToolTip(
+                plain_tooltip("This account's policy sets encryption for every message")
+            )
         if not rules.can_sign:
-            self.sign_box.setToolTip(f"No signing certificate for {rules.address}")
+            self.sign_box.setToolTip(plain_tooltip(f"No signing certificate for {rules.address}"))
         self._check_recipients()
 
     # ------------------------------------------------------------------ recipients
@@ -355,7 +395,9 @@ class ComposerWindow(QWidget):
                 pixmap = _STATE_ICONS.get(status.state, QStyle.StandardPixmap.SP_MessageBoxWarning)
                 icon = self.style().standardIcon(pixmap)
             item = QListWidgetItem(icon, one_line(text))  # item text is never markup
-            item.setToolTip(one_line(tip))
+            # A tool tip is markup when it looks like it, and the detail can quote a
+            # certificate's subject from incoming mail.
+            item.setToolTip(plain_tooltip(one_line(tip)) if tip else "")
             item.setData(Qt.ItemDataRole.UserRole, address)
             self.recipient_list.addItem(item)
         self.recipient_list.setVisible(bool(wanted))
@@ -412,20 +454,28 @@ class ComposerWindow(QWidget):
             shared.draft_id = saved.draft_id
             return saved
 
-        self._bridge.run(job, on_done, self._draft_failed if not upload else None)
+        if upload:
+            # The last save, as the window closes: nobody is left to reset; a failure is
+            # the bridge's to show, and a bug goes to the crash report as it is.
+            self._bridge.run(job, on_done)
+        else:
+            self._bridge.run(_guarded(job), on_done, self._draft_failed)
 
     def _draft_done(self, saved: DraftSaved | None) -> None:
         self._saving = False
         if self._closed or saved is None:
             return
+        # None when the draft could not be kept encrypted: this window holds the only copy.
         self._draft_id = saved.draft_id
         self.status_label.setText(saved.detail)
-        self.draft_saved.emit(saved.draft_id)
+        if saved.draft_id is not None:
+            self.draft_saved.emit(saved.draft_id)
         if self._dirty:
             self._draft_timer.start()
 
     def _draft_failed(self, error: BaseException) -> None:
         self._saving = False
+        self._report_bug(error)
         if not self._closed:
             self.status_label.setText(f"Draft not saved: {one_line(str(error))}")
 
@@ -491,7 +541,7 @@ class ComposerWindow(QWidget):
             shared.queued = True
             return outcome
 
-        self._bridge.run(job, self._send_done, self._send_failed)
+        self._bridge.run(_guarded(job), self._send_done, self._send_failed)
 
     def _send_done(self, outcome: SendOutcome) -> None:
         self._sending = False
@@ -513,6 +563,7 @@ class ComposerWindow(QWidget):
         # Nothing was queued (a missing certificate, a refused policy): the user can fix
         # it and send again.
         self._sending = False
+        self._report_bug(error)
         if self._closed:
             return
         text = one_line(str(error))
@@ -525,6 +576,10 @@ class ComposerWindow(QWidget):
     def _show_error(self, error: BaseException) -> None:
         if not self._closed:
             self.status_label.setText(one_line(str(error)))
+
+    def _report_bug(self, error: BaseException) -> None:
+        if isinstance(error, _Unexpected):
+            self._bridge.crashed.emit(error.error)
 
     # ------------------------------------------------------------------ closing
 
@@ -550,6 +605,8 @@ def _fit_rows(view: QListWidget, rows: int, *, most: int) -> None:
     view.setFixedHeight(row * max(1, min(rows, most)) + 2 * view.frameWidth() + 2)
 
 
+# The reader pane has the same in its _size (inbox_app/ui/views/reader.py); kept apart
+# until both move to one place the two views share.
 def _size_text(size: int) -> str:
     if size < 1024:
         return f"{size} bytes"
