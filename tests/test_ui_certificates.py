@@ -109,9 +109,46 @@ def expiring_soon() -> Issued:
 
 
 def install_p12(services: InboxServices, issued: Issued, use: str = "both") -> None:
+    """Install from a file, as the user would (the by-mail rules are tested below)."""
     install.install_p12(
-        services, issued.p12(PASSWORD.encode()), PASSWORD, use, source="p12:test", now=NOW
+        services,
+        issued.p12(PASSWORD.encode()),
+        PASSWORD,
+        use,
+        source="p12:test",
+        now=NOW,
+        from_mail=False,
     )
+
+
+def be_alice(services: InboxServices, pki: StandardPKI) -> None:
+    """The user is Alice: the test CA is trusted and her account exists."""
+    anchors = services.home / "anchors"
+    anchors.mkdir(parents=True, exist_ok=True)
+    (anchors / "root.pem").write_bytes(pki.root.pem())
+    install.add_local_account(services, "Alice", "alice@example.com")
+
+
+@functools.cache
+def self_signed_alice() -> Issued:
+    return make_leaf(
+        standard_pki().intermediate,
+        "alice@example.com",
+        cn="Alice",
+        slot=72,
+        key_usage="both",
+        self_signed=True,
+    )
+
+
+FORGED = "Mallory\nAddresses: evil@example.net\u202egpj.exe"
+
+
+def snapshot(services: InboxServices, secrets: MemorySecretStore) -> dict[str, bytes]:
+    home = services.home
+    files = {str(p.relative_to(home)): p.read_bytes() for p in home.rglob("*") if p.is_file()}
+    files.update({f"keyring:{k}": v.encode() for k, v in secrets.values.items()})
+    return files
 
 
 def idle(dialog: object) -> bool:
@@ -128,6 +165,7 @@ def cell(model: object, row: int, column: int, role: int = Qt.ItemDataRole.Displ
 def test_install_p12_wrong_password_then_right(
     qtbot, bridge: Bridge, services: InboxServices, pki: StandardPKI
 ) -> None:
+    be_alice(services, pki)
     dialog = InstallP12Dialog(
         bridge, pki.alice.p12(PASSWORD.encode()), "alice.p12", from_mail=True, now=NOW
     )
@@ -157,6 +195,8 @@ def test_install_p12_wrong_password_then_right(
     assert "CN=Alice" in dialog.preview_label.text()
     assert "alice@example.com" in dialog.preview_label.text()
     assert "RSA 2048" in dialog.preview_label.text()
+    assert dialog.trust_label.text().startswith("Trusted: issued by CN=Inbox Test Mail CA")
+    assert dialog.replaces_label.isHidden()  # Alice has no key yet: nothing is replaced
     assert dialog.selected_use() == "both"
 
     dialog.use_buttons["signing"].setChecked(True)
@@ -191,6 +231,102 @@ def test_install_p12_from_a_file_has_no_mail_warning(
     assert stored.source == "p12:erin.pfx"
 
 
+def open_p12(qtbot, dialog: InstallP12Dialog) -> None:
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password_edit.setText(PASSWORD)
+    dialog.inspect()
+    qtbot.waitUntil(lambda: not dialog.preview_label.isHidden() and idle(dialog), timeout=TIMEOUT)
+
+
+def test_a_self_signed_key_by_mail_for_my_address_is_refused(
+    qtbot, bridge: Bridge, services: InboxServices, secrets: MemorySecretStore, pki: StandardPKI
+) -> None:
+    be_alice(services, pki)
+    install_p12(services, pki.alice)
+    before = snapshot(services, secrets)
+    data = self_signed_alice().p12(PASSWORD.encode())
+    dialog = InstallP12Dialog(bridge, data, "alice-new.p12", from_mail=True, now=NOW)
+    open_p12(qtbot, dialog)
+
+    assert dialog.trust_label.text().startswith("Not trusted: the certificate is self-signed")
+    assert dialog.trust_label.textFormat() == Qt.TextFormat.PlainText
+    until = f"{pki.alice.cert.not_valid_after_utc:%Y-%m-%d}"
+    assert dialog.replaces_label.text().splitlines() == [
+        f"This replaces your current signing certificate CN=Alice (alice@example.com), "
+        f"valid until {until}",
+        f"This replaces your current encryption certificate CN=Alice (alice@example.com), "
+        f"valid until {until}",
+    ]
+    assert not dialog.replaces_label.isHidden()
+    assert not dialog.error_label.isHidden()
+    assert "trusted certificate authority" in dialog.error_label.text()
+    assert "\n" not in dialog.error_label.text()
+    assert not dialog.install_button.isEnabled()
+    assert not dialog.use_box.isEnabled()
+    dialog.install()  # even asked directly, nothing happens
+    assert snapshot(services, secrets) == before
+
+
+def test_the_same_key_from_a_file_installs_after_the_warnings(
+    qtbot, bridge: Bridge, services: InboxServices, pki: StandardPKI
+) -> None:
+    be_alice(services, pki)
+    install_p12(services, pki.alice)
+    data = self_signed_alice().p12(PASSWORD.encode())
+    dialog = InstallP12Dialog(bridge, data, "mine.p12", from_mail=False, now=NOW)
+    open_p12(qtbot, dialog)
+    assert dialog.trust_label.text().startswith("Not trusted: ")
+    assert dialog.error_label.isHidden()
+    # The replacement line follows the chosen use.
+    dialog.use_buttons["encryption"].setChecked(True)
+    assert dialog.replaces_label.text().startswith(
+        "This replaces your current encryption certificate CN=Alice"
+    )
+    assert "signing" not in dialog.replaces_label.text()
+    assert dialog.install_button.isEnabled()
+    with qtbot.waitSignal(dialog.installed, timeout=TIMEOUT):
+        dialog.install()
+    current = services.keystore.current("alice@example.com", "encrypt")
+    assert current is not None
+    assert current.sha256 == fingerprint(self_signed_alice().cert)
+
+
+def test_a_trusted_key_by_mail_for_someone_else_is_refused(
+    qtbot, bridge: Bridge, services: InboxServices, pki: StandardPKI
+) -> None:
+    be_alice(services, pki)
+    dialog = InstallP12Dialog(bridge, pki.bob.p12(PASSWORD.encode()), "bob.p12", now=NOW)
+    open_p12(qtbot, dialog)
+    assert dialog.trust_label.text().startswith("Trusted: ")
+    assert "none of your accounts" in dialog.error_label.text()
+    assert not dialog.install_button.isEnabled()
+    assert services.keystore.identities() == []
+
+
+def test_p12_names_cannot_forge_preview_lines(
+    qtbot, bridge: Bridge, services: InboxServices, pki: StandardPKI
+) -> None:
+    be_alice(services, pki)
+    leaf = make_leaf(pki.intermediate, "alice@example.com", cn=FORGED, slot=73, key_usage="both")
+    dialog = InstallP12Dialog(bridge, leaf.p12(PASSWORD.encode()), FORGED, now=NOW)
+    open_p12(qtbot, dialog)
+    lines = dialog.preview_label.text().splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "Certificate",
+        "Addresses",
+        "Issued by",
+        "Issuers in the file",
+        "Valid",
+        "Key",
+        "SHA-256",
+    ]
+    assert lines[1] == "Addresses: alice@example.com"
+    for label in (dialog.file_label, dialog.preview_label, dialog.trust_label):
+        assert "\u202e" not in label.text()
+    assert "\n" not in dialog.file_label.text()
+
+
 def test_p12_names_are_plain_text(qtbot, bridge: Bridge, pki: StandardPKI) -> None:
     name = '<b>urgent</b><img src="https://evil.example/x.png">.p12'
     dialog = InstallP12Dialog(bridge, pki.alice.p12(PASSWORD.encode()), name, now=NOW)
@@ -203,12 +339,19 @@ def test_p12_names_are_plain_text(qtbot, bridge: Bridge, pki: StandardPKI) -> No
 # ---------------------------------------------------------------------------- profiles
 
 
-def test_install_unsigned_profile_needs_consent(
+def test_install_unsigned_profile_from_a_file_needs_consent(
     qtbot, bridge: Bridge, services: InboxServices, ppki: ProfilePKI
 ) -> None:
-    dialog = InstallProfileDialog(bridge, mail_profile(ppki), "work.mobileconfig", now=NOW)
+    dialog = InstallProfileDialog(
+        bridge, mail_profile(ppki), "work.mobileconfig", from_mail=False, now=NOW
+    )
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.preview is not None, timeout=TIMEOUT)
+    assert dialog.warning_label.isHidden()
+    assert dialog.consent_box.text() == (
+        "I trust where this unsigned profile came from: install it and trust this "
+        "certificate authority for mail:\n• CN=Inbox Test Root"
+    )
     assert dialog.signer_label.text().startswith("Unsigned")
     assert dialog.signer_label.textFormat() == Qt.TextFormat.PlainText
     contents = dialog.contents.toPlainText()
@@ -229,6 +372,59 @@ def test_install_unsigned_profile_needs_consent(
     assert [a.name for a in services.accounts.accounts()] == ["alice-at-example.com"]
     assert len(services.keystore.identities()) == 2
     assert not dialog.install_button.isEnabled()
+
+
+def test_an_unsigned_profile_by_mail_cannot_be_installed(
+    qtbot, bridge: Bridge, services: InboxServices, secrets: MemorySecretStore, ppki: ProfilePKI
+) -> None:
+    dialog = InstallProfileDialog(bridge, mail_profile(ppki), "work.mobileconfig", now=NOW)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=TIMEOUT)
+    assert not dialog.warning_label.isHidden()  # from mail is the default
+    assert dialog.warning_label.text() == install.PROFILE_BY_MAIL_WARNING
+    assert dialog.error_label.text() == install.PROFILE_UNSIGNED_BY_MAIL
+    assert "install it from a file you trust" in dialog.error_label.text()
+    assert dialog.consent_box.isHidden()
+    assert dialog.contents.isHidden()
+    assert not dialog.install_button.isEnabled()
+    dialog.consent_box.setChecked(True)  # even ticked behind the user's back
+    dialog.install()
+    assert not dialog.install_button.isEnabled()
+    assert snapshot(services, secrets) == {}
+
+
+def test_a_signed_profile_by_mail_installs_with_the_warning(
+    qtbot, bridge: Bridge, services: InboxServices, ppki: ProfilePKI
+) -> None:
+    trust_mdm(services, ppki)
+    data = engine_sign(ppki.mdm_signer, mail_profile(ppki))
+    dialog = InstallProfileDialog(bridge, data, "work.mobileconfig", from_mail=True, now=NOW)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=TIMEOUT)
+    assert not dialog.warning_label.isHidden()
+    assert dialog.install_button.isEnabled()
+    with qtbot.waitSignal(dialog.installed, timeout=TIMEOUT):
+        dialog.install()
+    assert [record.identifier for record in services.profiles.list()] == ["com.example.mdm.mail"]
+
+
+def test_profile_consent_names_cannot_set_a_shortcut_or_forge_lines(
+    qtbot, bridge: Bridge, ppki: ProfilePKI
+) -> None:
+    from tests.pki import make_ca
+
+    anchor = make_ca(f"&Yes {FORGED}", slot=74).cert
+    data = profile([certificate_payload(anchor, "ROOT-1"), pkcs12_payload(ppki.alice_sign, "S1")])
+    dialog = InstallProfileDialog(bridge, data, "x.mobileconfig", from_mail=False, now=NOW)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=TIMEOUT)
+    text = dialog.consent_box.text()
+    assert text.splitlines()[1:] == ["• CN=&&Yes Mallory Addresses: evil@example.net gpj.exe"]
+    assert "\u202e" not in text
+    contents = dialog.contents.toPlainText()
+    assert "\u202e" not in contents
+    anchors = [line for line in contents.splitlines() if "Mallory" in line]
+    assert anchors == ["  • CN=&Yes Mallory Addresses: evil@example.net gpj.exe"]
 
 
 def test_install_signed_profile_names_its_signer(
@@ -264,7 +460,9 @@ def test_profile_from_an_untrusted_signer_cannot_be_installed(
 
 
 def test_malformed_profile_shows_a_one_line_error(qtbot, bridge: Bridge) -> None:
-    dialog = InstallProfileDialog(bridge, b"<plist>nonsense", "x.mobileconfig", now=NOW)
+    dialog = InstallProfileDialog(
+        bridge, b"<plist>nonsense", "x.mobileconfig", from_mail=False, now=NOW
+    )
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: not dialog.error_label.isHidden(), timeout=TIMEOUT)
     assert "\n" not in dialog.error_label.text()
@@ -275,7 +473,7 @@ def test_malformed_profile_shows_a_one_line_error(qtbot, bridge: Bridge) -> None
 def test_profile_names_are_plain_text(qtbot, bridge: Bridge, ppki: ProfilePKI) -> None:
     evil = '<a href="https://evil.example">Click</a><img src="x">'
     data = mail_profile(ppki, name=evil)
-    dialog = InstallProfileDialog(bridge, data, evil, now=NOW)
+    dialog = InstallProfileDialog(bridge, data, evil, from_mail=False, now=NOW)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.preview is not None, timeout=TIMEOUT)
     assert f"Name: {evil}" in dialog.contents.toPlainText()
@@ -344,7 +542,9 @@ def test_every_model_passes_the_model_tester(
     anchors = services.home / "anchors"
     anchors.mkdir(parents=True)
     (anchors / "root.pem").write_bytes(pki.root.pem())
-    install.install_profile(services, mail_profile(ppki), now=NOW, allow_unsigned=True)
+    install.install_profile(
+        services, mail_profile(ppki), now=NOW, allow_unsigned=True, from_mail=False
+    )
     install_p12(services, expiring_soon())
     harvest_changed_key(services, pki)
     manager = open_manager(qtbot, bridge)
@@ -393,7 +593,9 @@ def test_manager_confirms_a_changed_contact_key(
 def test_manager_exports_and_removes(
     qtbot, bridge: Bridge, services: InboxServices, ppki: ProfilePKI, tmp_path: Path
 ) -> None:
-    install.install_profile(services, mail_profile(ppki), now=NOW, allow_unsigned=True)
+    install.install_profile(
+        services, mail_profile(ppki), now=NOW, allow_unsigned=True, from_mail=False
+    )
     manager = open_manager(qtbot, bridge)
     assert not manager.export_button.isEnabled()
     manager.identity_view.selectRow(0)
@@ -423,7 +625,7 @@ def test_manager_exports_and_removes(
 def test_files_dropped_on_the_manager_open_their_install_flow(
     qtbot, bridge: Bridge, services: InboxServices, pki: StandardPKI, tmp_path: Path
 ) -> None:
-    path = tmp_path / "alice.p12"
+    path = tmp_path / "alice.bin"  # a .p12 under another name: its content decides
     path.write_bytes(pki.alice.p12(PASSWORD.encode()))
     ignored = tmp_path / "notes.txt"
     ignored.write_text("hello")
@@ -443,6 +645,8 @@ def test_files_dropped_on_the_manager_open_their_install_flow(
     dialog = opened.args[0]
     assert isinstance(dialog, InstallP12Dialog)
     assert dialog.warning_label.isHidden()  # from a file, not from mail
+    qtbot.waitUntil(lambda: not manager.error_label.isHidden(), timeout=TIMEOUT)
+    assert manager.error_label.text().startswith("Inbox cannot open notes.txt")
     dialog.password_edit.setText(PASSWORD)
     dialog.inspect()
     qtbot.waitUntil(dialog.install_button.isEnabled, timeout=TIMEOUT)
@@ -455,7 +659,7 @@ def test_files_dropped_on_the_manager_open_their_install_flow(
 def test_manager_opens_a_profile_file(
     qtbot, bridge: Bridge, ppki: ProfilePKI, tmp_path: Path
 ) -> None:
-    path = tmp_path / "work.mobileconfig"
+    path = tmp_path / "work.xml"  # a profile under another name
     path.write_bytes(mail_profile(ppki))
     manager = open_manager(qtbot, bridge)
     with qtbot.waitSignal(manager.install_dialog_opened, timeout=TIMEOUT) as opened:
@@ -463,6 +667,7 @@ def test_manager_opens_a_profile_file(
     dialog = opened.args[0]
     assert isinstance(dialog, InstallProfileDialog)
     qtbot.waitUntil(lambda: dialog.preview is not None, timeout=TIMEOUT)
+    assert dialog.warning_label.isHidden()  # the user's own file
     dialog.consent_box.setChecked(True)
     with qtbot.waitSignal(manager.refreshed, timeout=TIMEOUT):
         dialog.install()
@@ -537,3 +742,49 @@ def test_account_setup_from_a_profile(
     assert added.args == ["alice-at-example.com"]
     assert [a.name for a in services.accounts.accounts()] == ["alice-at-example.com"]
     profile_dialog.close()
+
+
+def test_manager_reports_a_message_file_in_one_line(qtbot, bridge: Bridge, tmp_path: Path) -> None:
+    path = tmp_path / "letter.p12"
+    path.write_bytes(message())
+    manager = open_manager(qtbot, bridge)
+    manager.open_file(path)
+    qtbot.waitUntil(lambda: not manager.error_label.isHidden(), timeout=TIMEOUT)
+    assert manager.error_label.text() == (
+        "letter.p12 is a message, not a certificate (.p12, .pfx) or a profile"
+    )
+
+
+def test_account_setup_from_a_certificate_file_is_a_one_line_error(
+    qtbot, bridge: Bridge, pki: StandardPKI, tmp_path: Path
+) -> None:
+    path = tmp_path / "work.mobileconfig"  # named like a profile, holds a key
+    path.write_bytes(pki.alice.p12(PASSWORD.encode()))
+    dialog = AccountSetupDialog(bridge, now=lambda: NOW)
+    qtbot.addWidget(dialog)
+    dialog.from_profile(path)
+    qtbot.waitUntil(lambda: not dialog.error_label.isHidden(), timeout=TIMEOUT)
+    assert "is a certificate, not a profile" in dialog.error_label.text()
+    assert "\n" not in dialog.error_label.text()
+
+
+def test_model_cells_and_tooltips_are_one_line_per_field(qtmodeltester) -> None:
+    row = install.ProfileRow(
+        identifier="com.example.mail",
+        display_name=FORGED,
+        signed_by=FORGED,
+        identities=1,
+        accounts=(FORGED,),
+        anchors=0,
+        installed_at="2026-06-01T12:00:00+00:00",
+    )
+    model = ProfileTableModel()
+    model.set_rows([row])
+    qtmodeltester.check(model)
+    for column in range(model.columnCount()):
+        text = str(cell(model, 0, column))
+        assert "\n" not in text
+        assert "\u202e" not in text
+    tooltip = str(cell(model, 0, 0, Qt.ItemDataRole.ToolTipRole))
+    assert tooltip.count("<br>") == 2  # name, identifier, signer: no forged fourth line
+    assert "\u202e" not in tooltip

@@ -10,13 +10,22 @@ Flows:
 
 * A ``.p12``/``.pfx`` (from a file, or a mail attachment, which the white paper calls not
   recommended: :data:`P12_BY_MAIL_WARNING`): :func:`inspect_p12` opens it with the password
-  and describes the identity without changing anything; :func:`install_p12` installs it
-  for the chosen use, all or nothing.
+  and describes the identity without changing anything: whether its certificate chains to
+  a trust anchor (the mail engine's own path validation over the same trust store), and
+  which of my current identities it would replace; :func:`install_p12` installs it for the
+  chosen use, all or nothing. Installing makes it the address's current key, so a key
+  that came by mail is refused unless a trusted authority issued it for the address of
+  one of my accounts: otherwise anyone could mail a self-made key "for you", and what you
+  send and keep (sent copies, drafts) would be encrypted to a key they hold.
 * A managed profile (``.mobileconfig`` or an S/MIME upload bundle): :func:`inspect_profile`
   reads and verifies it and says what it holds and who signed it; :func:`install_profile`
-  installs it together with its mail accounts. An unsigned profile is installed only with
-  the user's explicit consent (``allow_unsigned``); one whose signature is bad or whose
-  signer is not trusted cannot be installed at all.
+  installs it together with its mail accounts. An unsigned profile from a file is
+  installed only with the user's explicit consent (``allow_unsigned``); from mail, only a
+  profile signed by a trusted signer is installed (it adds trust anchors and accounts:
+  one checkbox must not hand that to whoever sent a message). One whose signature is bad
+  or whose signer is not trusted cannot be installed at all.
+* Files: :func:`open_credential_file` reads a file by its content, as ``inbox-app FILE``
+  does (:func:`~inbox_app.services.open_file.classify`).
 * The manager's lists: :func:`identity_rows` (with expiry warnings
   :data:`EXPIRY_WARNING_DAYS` ahead), :func:`contact_rows`, :func:`anchor_rows`,
   :func:`profile_rows`; and the acts on them: :func:`confirm_contact`,
@@ -24,7 +33,9 @@ Flows:
 * Account setup: :func:`add_account_by_hand` and :func:`add_local_account`.
 
 Every text here that comes from a certificate or a profile (subjects, names, addresses) is
-controlled by whoever issued or wrote it: front ends show it as plain text, never markup.
+controlled by whoever issued or wrote it: it is made one line here (no line breaks or
+bidirectional controls to forge a line of a preview with), and front ends show it as plain
+text, never markup.
 """
 
 from __future__ import annotations
@@ -32,16 +43,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Literal
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from inbox_app.credentials.anchors import load_app_anchors
 from inbox_app.credentials.errors import CredentialsError
 from inbox_app.credentials.keystore import (
+    CURRENT,
     ENCRYPT,
     HISTORIC,
     SIGN,
@@ -59,12 +72,15 @@ from inbox_app.credentials.profiles import (
     RemoveResult,
 )
 from inbox_app.errors import one_line
-from inbox_app.fileio import StorageError, atomic_write, read_file
+from inbox_app.fileio import atomic_write
 from inbox_app.mail.accounts import Account, TlsMode
 from inbox_app.mail.errors import AccountError
 from inbox_app.services.app import InboxServices
+from inbox_app.services.open_file import FileKind, OpenedFile, OpenFileError, classify
 from inbox_app.smime import Identity, IdentityError, SignatureStatus, load_identity
 from inbox_app.smime.certificates import email_addresses, fingerprint, subject_text
+from inbox_app.smime.errors import SignatureVerificationError
+from inbox_app.smime.pathvalidation import validate_signer_path
 
 # ---------------------------------------------------------------------------- constants
 
@@ -73,15 +89,25 @@ P12_BY_MAIL_WARNING = (
     "its password can use the key. Install it only if you expected it, and ask your "
     "administrator for a managed profile next time."
 )
+PROFILE_BY_MAIL_WARNING = (
+    "This profile came by mail: a profile can add mail accounts, keys and the authorities "
+    "you trust, so Inbox installs one from mail only if a signer it trusts signed it."
+)
+PROFILE_UNSIGNED_BY_MAIL = (
+    "Inbox does not install an unsigned profile received by mail: install it from a file "
+    "you trust, or ask your administrator for a signed one."
+)
 EXPIRY_WARNING_DAYS = 30
 
 UseChoice = Literal["signing", "encryption", "both"]
 USE_CHOICES: tuple[UseChoice, ...] = ("signing", "encryption", "both")
 # The GUI's words for the keystore's uses (the CLI says sign, encrypt, both).
 _KEYSTORE_USE: dict[str, str] = {"signing": "sign", "encryption": "encrypt", "both": "both"}
+_REPLACED_USES: tuple[tuple[str, Literal["signing", "encryption"]], ...] = (
+    (SIGN, "signing"),
+    (ENCRYPT, "encryption"),
+)
 
-P12_SUFFIXES = frozenset({".p12", ".pfx"})
-PROFILE_SUFFIXES = frozenset({".mobileconfig"})
 MAX_CREDENTIAL_FILE_BYTES = MAX_PROFILE_BYTES
 
 # Signer status of a profile (ProfilePreview.signer_status).
@@ -89,6 +115,10 @@ SIGNER_VERIFIED = "verified"  # signed by a trusted profile signer: installable
 SIGNER_UNSIGNED = "unsigned"  # installable only with the user's explicit consent
 SIGNER_UNTRUSTED = "untrusted"  # signed, but not by a signer Inbox trusts: refused
 SIGNER_INVALID = "invalid"  # a bad or unreadable signature (tampered): refused
+
+# How much of a profile's anchor names the consent question quotes.
+_CONSENT_ANCHORS = 3
+_CONSENT_NAME_CHARS = 80
 
 # Where a trust anchor comes from (AnchorRow.origin).
 ANCHOR_APP = "Inbox"
@@ -173,14 +203,47 @@ class ProfileRow:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """One of my current identities that installing a ``.p12`` would push aside for one use.
+
+    Attributes:
+        use: ``signing`` or ``encryption``: the use it would lose (to the new one).
+    """
+
+    use: Literal["signing", "encryption"]
+    sha256: str
+    subject: str
+    addresses: tuple[str, ...]
+    not_after: datetime
+
+    def text(self) -> str:
+        """``This replaces your current encryption certificate …, valid until …`` (one line)."""
+        who = f"{self.subject} ({', '.join(self.addresses)})" if self.addresses else self.subject
+        return one_line(
+            f"This replaces your current {self.use} certificate {who}, valid until "
+            f"{self.not_after:%Y-%m-%d}"
+        )
+
+
+@dataclass(frozen=True)
 class P12Preview:
     """What a ``.p12``/``.pfx`` holds, opened with its password; nothing is installed.
+
+    Every text is one line (see the module's note on names).
 
     Attributes:
         allowed_uses: the uses (of :data:`USE_CHOICES`) its certificate is fit for.
         suggested_use: the widest of them.
         already_installed: the keystore holds this very certificate.
         warnings: one-line warnings (expired, not yet valid, expiring soon).
+        trusted: its certificate chains to one of the mail engine's trust anchors, for
+            mail, at ``now`` (the path validation a signature from it would get).
+        trust_reason: what vouches for it (trusted) or why nothing does.
+        own_address: it names the address of one of my accounts.
+        replaces: my current identities it would replace, per use (see
+            :meth:`replacements`).
+        from_mail: it came as a mail attachment.
+        refusal: why it cannot be installed from where it came (one line), or None.
     """
 
     sha256: str
@@ -196,6 +259,29 @@ class P12Preview:
     expired: bool
     already_installed: bool
     warnings: tuple[str, ...]
+    trusted: bool = False
+    trust_reason: str = ""
+    own_address: bool = False
+    replaces: tuple[Replacement, ...] = ()
+    from_mail: bool = True
+    refusal: str | None = None
+
+    @property
+    def installable(self) -> bool:
+        return self.refusal is None and bool(self.allowed_uses)
+
+    def trust_text(self) -> str:
+        """``Trusted: …`` or ``Not trusted: …``, one line."""
+        label = "Trusted" if self.trusted else "Not trusted"
+        return one_line(f"{label}: {self.trust_reason}")
+
+    def replacements(self, use: str | None) -> tuple[Replacement, ...]:
+        """What installing it for ``use`` replaces (an expired one replaces nothing)."""
+        if use not in _KEYSTORE_USE or self.expired:
+            return ()
+        if use == "both":
+            return self.replaces
+        return tuple(item for item in self.replaces if item.use == use)
 
 
 @dataclass(frozen=True)
@@ -261,6 +347,28 @@ class ProfilePreview:
         """Unsigned: install only after the user says they trust where it came from."""
         return self.signer_status == SIGNER_UNSIGNED
 
+    def consent_text(self) -> str:
+        """What the user agrees to by installing it unsigned, naming the anchors it adds.
+
+        The question on its first line, then one line per anchor (each name made one line
+        and cut to :data:`_CONSENT_NAME_CHARS` characters), at most :data:`_CONSENT_ANCHORS`
+        of them: the full list is in the preview, and a profile's author must not be
+        able to push the question off the screen.
+        """
+        head = "I trust where this unsigned profile came from: install it"
+        if not self.anchors:
+            return f"{head} (it adds no certificate authority)"
+        kind = (
+            "this certificate authority"
+            if len(self.anchors) == 1
+            else f"these {len(self.anchors)} certificate authorities"
+        )
+        lines = [f"{head} and trust {kind} for mail:"]
+        lines += [f"• {_shorten(one_line(name))}" for name in self.anchors[:_CONSENT_ANCHORS]]
+        if len(self.anchors) > _CONSENT_ANCHORS:
+            lines.append(f"• and {len(self.anchors) - _CONSENT_ANCHORS} more (listed above)")
+        return "\n".join(lines)
+
     def signer_text(self) -> str:
         """The signer status in one line of plain text."""
         if self.signer_status == SIGNER_VERIFIED:
@@ -274,42 +382,42 @@ class ProfilePreview:
 # ---------------------------------------------------------------------------- .p12
 
 
-def credential_kind(filename: str) -> Literal["p12", "profile"] | None:
-    """Which install flow a file name asks for: ``p12``, ``profile``, or None."""
-    suffix = PurePath(filename).suffix.lower()
-    if suffix in P12_SUFFIXES:
-        return "p12"
-    if suffix in PROFILE_SUFFIXES:
-        return "profile"
-    return None
+def open_credential_file(services: InboxServices, path: Path) -> OpenedFile:
+    """Read a file the user picked or dropped and tell which install flow it is for.
 
-
-def read_credential_file(services: InboxServices, path: Path) -> bytes:
-    """Read a ``.p12``/``.mobileconfig`` the user picked or dropped.
+    As ``inbox-app FILE`` does (:func:`~inbox_app.services.open_file.classify`), the
+    content decides, not the name: a ``.p12`` saved as ``.bin`` opens the same way.
 
     Raises:
-        StorageError: unreadable, a directory, or implausibly large.
+        OpenFileError: missing, a folder, unreadable, empty, implausibly large, a message,
+            or of no kind Inbox installs (one line, naming the file).
     """
     del services  # a job like the others: it runs on the services worker
-    if path.is_dir():
-        raise StorageError(f"{path} is a directory, not a file")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if size > MAX_CREDENTIAL_FILE_BYTES:
-        raise StorageError(f"{path} is larger than {MAX_CREDENTIAL_FILE_BYTES // 2**20} MB")
-    return read_file(path, what="file")
+    opened = classify(path, limit=MAX_CREDENTIAL_FILE_BYTES)
+    if opened.kind is FileKind.MESSAGE:
+        raise OpenFileError(
+            one_line(f"{path.name} is a message, not a certificate (.p12, .pfx) or a profile")
+        )
+    return opened
 
 
 def inspect_p12(
-    services: InboxServices, data: bytes, password: str, *, now: datetime
+    services: InboxServices,
+    data: bytes,
+    password: str,
+    *,
+    now: datetime,
+    from_mail: bool = True,
 ) -> P12Preview:
     """Open a ``.p12``/``.pfx`` and describe its identity; nothing is written.
+
+    The preview says whether its certificate is trusted, which of my current identities
+    it would replace, and (``from_mail``) why it may not be installed at all.
 
     Raises:
         CredentialsError: wrong password, not a PKCS#12 file, key not matching its
             certificate, or a certificate that is not for S/MIME (one line).
+        MalformedError, ProfileError: a trust anchor file cannot be read.
     """
     now = _aware(now)
     identity = _open_p12(data, password)
@@ -326,7 +434,8 @@ def inspect_p12(
         check_usable(identity, USES["sign"])
         check_usable(identity, USES["encrypt"])
     sha = fingerprint(cert)
-    installed = any(entry.sha256 == sha for entry in services.keystore.identities())
+    stored = services.keystore.identities()
+    installed = any(entry.sha256 == sha for entry in stored)
     expired = now > cert.not_valid_after_utc
     warnings: list[str] = []
     if expired:
@@ -343,20 +452,30 @@ def inspect_p12(
     suggested: UseChoice | None = "both" if "both" in allowed else (allowed[0] if allowed else None)
     if expired and "encryption" in allowed:
         suggested = "encryption"
+    trusted, trust_reason = _chain_trust(
+        services, identity, now=now, for_signing="signing" in allowed
+    )
+    own = _names_an_account(services, cert)
     return P12Preview(
         sha256=sha,
-        subject=subject_text(cert),
-        issuer=_issuer_text(cert),
-        addresses=email_addresses(cert),
+        subject=one_line(subject_text(cert)),
+        issuer=one_line(_issuer_text(cert)),
+        addresses=tuple(one_line(address) for address in email_addresses(cert)),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         key_type=key_description(cert),
-        chain=tuple(subject_text(other) for other in identity.chain),
+        chain=tuple(one_line(subject_text(other)) for other in identity.chain),
         allowed_uses=tuple(allowed),
         suggested_use=suggested,
         expired=expired,
         already_installed=installed,
         warnings=tuple(one_line(warning) for warning in warnings),
+        trusted=trusted,
+        trust_reason=one_line(trust_reason),
+        own_address=own,
+        replaces=_replacements(stored, cert),
+        from_mail=from_mail,
+        refusal=_mail_refusal(cert, trusted, trust_reason, own) if from_mail else None,
     )
 
 
@@ -368,6 +487,7 @@ def install_p12(
     *,
     source: str,
     now: datetime,
+    from_mail: bool = True,
 ) -> list[StoredIdentity]:
     """Install a ``.p12``/``.pfx`` for ``use`` (``signing``, ``encryption`` or ``both``).
 
@@ -380,10 +500,14 @@ def install_p12(
     Args:
         source: what the keystore records as its origin, e.g. ``p12:alice.p12`` or
             ``mail:alice.p12``.
+        from_mail: it came as a mail attachment (the safe default): it is installed only
+            if its certificate chains to a trust anchor for ``use`` and names the address
+            of one of my accounts. False for a file the user opened.
 
     Raises:
         CredentialsError: wrong password, corrupt file, unfit certificate, unknown use,
-            or an expired certificate asked to sign.
+            an expired certificate asked to sign, or (from mail) an untrusted certificate
+            or one for an address that is none of my accounts'. Nothing was changed.
         KeyringUnavailableError: no secure keyring to protect the key with.
     """
     if use not in _KEYSTORE_USE:
@@ -396,10 +520,18 @@ def install_p12(
     if historic:
         if ENCRYPT not in uses:
             raise CredentialsError(
-                f"the certificate {subject_text(cert)} expired on "
-                f"{cert.not_valid_after_utc:%Y-%m-%d}: it can no longer sign"
+                one_line(
+                    f"the certificate {subject_text(cert)} expired on "
+                    f"{cert.not_valid_after_utc:%Y-%m-%d}: it can no longer sign"
+                )
             )
         uses = frozenset({ENCRYPT})
+    if from_mail:
+        check_usable(identity, uses)  # the keystore's words for an unfit certificate first
+        trusted, reason = _chain_trust(services, identity, now=now, for_signing=SIGN in uses)
+        refusal = _mail_refusal(cert, trusted, reason, _names_an_account(services, cert))
+        if refusal is not None:
+            raise CredentialsError(refusal)
     return services.keystore.install([NewIdentity(identity, uses, source, historic=historic)])
 
 
@@ -407,20 +539,119 @@ def _open_p12(data: bytes, password: str) -> Identity:
     try:
         return load_identity(data, password.encode("utf-8") if password else None)
     except IdentityError as exc:
-        raise CredentialsError(str(exc)) from exc
+        raise CredentialsError(one_line(str(exc))) from exc
+
+
+def _chain_trust(
+    services: InboxServices, identity: Identity, *, now: datetime, for_signing: bool
+) -> tuple[bool, str]:
+    """Whether ``identity``'s certificate is trusted for mail, and what vouches or why not.
+
+    The same trust store and path validation the mail engine applies to a signature (or,
+    for an encryption-only key, to a recipient's certificate); a weak path is untrusted
+    here, as a signature over it would be reported weak.
+    """
+    cert = identity.certificate
+    if _self_signed(cert):
+        return False, "the certificate is self-signed: no certificate authority vouches for it"
+    try:
+        path = validate_signer_path(
+            cert,
+            intermediates=identity.chain,
+            trust=services.secure_mail.trust_store(),
+            now=now,
+            for_signing=for_signing,
+        )
+    except SignatureVerificationError as exc:
+        return False, str(exc)
+    if path.weaknesses:
+        return False, "weak: " + "; ".join(path.weaknesses)
+    anchor = subject_text(path.certificates[-1])
+    return True, f"issued by {_issuer_text(cert)}, which chains to the trust anchor {anchor}"
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    # Signed by its own key, not merely named after its issuer (a CA may share its name).
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
+
+
+def _names_an_account(services: InboxServices, cert: x509.Certificate) -> bool:
+    """Whether the certificate names the address of one of my accounts."""
+    mine = {_address_key(account.email) for account in services.accounts.accounts()}
+    return any(_address_key(address) in mine for address in email_addresses(cert))
+
+
+def _address_key(address: str) -> str:
+    # Domains are case-blind (RFC 5321 §2.4); local parts nearly always are in practice.
+    return address.strip().lower()
+
+
+def _mail_refusal(
+    cert: x509.Certificate, trusted: bool, trust_reason: str, own_address: bool
+) -> str | None:
+    """Why a key received by mail may not be installed, or None."""
+    if not trusted:
+        return one_line(
+            "Inbox does not install a key received by mail unless a trusted certificate "
+            f"authority issued it: {trust_reason}"
+        )
+    if not own_address:
+        addresses = ", ".join(email_addresses(cert)) or "no address"
+        return one_line(
+            f"this key is for {addresses}, which is none of your accounts' addresses: Inbox "
+            "installs keys received by mail only for your own accounts"
+        )
+    return None
+
+
+def _replacements(stored: list[StoredIdentity], cert: x509.Certificate) -> tuple[Replacement, ...]:
+    """The current identities that would lose a use to ``cert`` (as the keystore retires
+    them: a current holder of one of its addresses, other than itself)."""
+    sha = fingerprint(cert)
+    addresses = set(email_addresses(cert))
+    found: list[Replacement] = []
+    for entry in stored:
+        if entry.state != CURRENT or entry.sha256 == sha or not addresses & set(entry.addresses):
+            continue
+        for keystore_use, label in _REPLACED_USES:
+            if keystore_use in entry.uses:
+                found.append(
+                    Replacement(
+                        use=label,
+                        sha256=entry.sha256,
+                        subject=one_line(subject_text(entry.certificate)),
+                        addresses=tuple(one_line(address) for address in entry.addresses),
+                        not_after=entry.certificate.not_valid_after_utc,
+                    )
+                )
+    return tuple(found)
 
 
 # ---------------------------------------------------------------------------- profiles
 
 
 def inspect_profile(
-    services: InboxServices, data: bytes, *, now: datetime, allow_unsigned: bool = True
+    services: InboxServices,
+    data: bytes,
+    *,
+    now: datetime,
+    allow_unsigned: bool = True,
+    from_mail: bool = True,
 ) -> ProfilePreview:
     """Read and verify a profile and describe it; nothing is written.
 
     Args:
         allow_unsigned: read an unsigned profile's contents for the preview (installing
             it still needs :func:`install_profile`'s ``allow_unsigned``).
+        from_mail: it came as a mail attachment (the safe default): an unsigned one is
+            not read past its (missing) signature and cannot be installed
+            (:data:`PROFILE_UNSIGNED_BY_MAIL`). False for a file the user opened.
 
     Raises:
         ProfileError: the profile is malformed or could not be installed as it is (a
@@ -440,6 +671,13 @@ def inspect_profile(
                 reason=one_line(str(exc)),
             )
         reason = "the profile is not signed: install it only if you trust where it came from"
+        if from_mail:
+            return ProfilePreview(
+                signer_status=SIGNER_UNSIGNED,
+                signer=None,
+                reason=reason,
+                problem=PROFILE_UNSIGNED_BY_MAIL,
+            )
         if not allow_unsigned:
             return ProfilePreview(signer_status=SIGNER_UNSIGNED, signer=None, reason=reason)
         profile = services.profiles.read(data, allow_unsigned=True, now=now)
@@ -448,20 +686,37 @@ def inspect_profile(
 
 
 def install_profile(
-    services: InboxServices, data: bytes, *, now: datetime, allow_unsigned: bool = False
+    services: InboxServices,
+    data: bytes,
+    *,
+    now: datetime,
+    allow_unsigned: bool = False,
+    from_mail: bool = True,
 ) -> InstallResult:
     """Install a profile and the mail accounts it brings, as ``profile install`` does.
 
     Installing the same profile again changes nothing (``result.changed`` is False). The
     result's notes include what happened to the accounts.
 
+    Args:
+        allow_unsigned: the user consented to an unsigned profile (from a file only).
+        from_mail: it came as a mail attachment (the safe default): only a profile
+            signed by a trusted signer is installed, whatever ``allow_unsigned`` says.
+
     Raises:
         ProfileSignatureError: a bad or untrusted signature, or unsigned without
-            ``allow_unsigned`` (a security refusal; nothing changed).
+            ``allow_unsigned`` or from mail (a security refusal; nothing changed).
         ProfileError, CredentialsError, KeyringUnavailableError, StorageError: nothing
             was changed.
     """
-    result = services.profiles.install_data(data, allow_unsigned=allow_unsigned, now=_aware(now))
+    try:
+        result = services.profiles.install_data(
+            data, allow_unsigned=allow_unsigned and not from_mail, now=_aware(now)
+        )
+    except ProfileSignatureError as exc:
+        if from_mail and exc.status is SignatureStatus.UNSIGNED:
+            raise ProfileSignatureError(SignatureStatus.UNSIGNED, PROFILE_UNSIGNED_BY_MAIL) from exc
+        raise
     account_notes = services.apply_profile_accounts(result.profile)
     return dataclasses.replace(
         result, notes=(*result.notes, *(one_line(note) for note in account_notes))
@@ -498,22 +753,24 @@ def _preview(
         signer_status=status,
         signer=signer,
         reason=reason,
-        identifier=profile.identifier,
-        display_name=profile.display_name,
+        identifier=one_line(profile.identifier),
+        display_name=one_line(profile.display_name),
         identities=tuple(
             ProfileIdentityRow(
                 sha256=item.sha256,
-                subject=subject_text(item.identity.certificate),
-                addresses=email_addresses(item.identity.certificate),
+                subject=one_line(subject_text(item.identity.certificate)),
+                addresses=tuple(
+                    one_line(address) for address in email_addresses(item.identity.certificate)
+                ),
                 use="decryption only" if item.historic else use_label(item.uses),
                 exportable=item.exportable,
                 not_after=item.identity.certificate.not_valid_after_utc,
             )
             for item in profile.identities
         ),
-        anchors=tuple(subject_text(cert) for cert in profile.anchors),
+        anchors=tuple(one_line(subject_text(cert)) for cert in profile.anchors),
         accounts=tuple(_account_row(account) for account in profile.accounts),
-        notes=profile.notes,
+        notes=tuple(one_line(note) for note in profile.notes),
         installed=installed,
         problem=problem,
     )
@@ -523,14 +780,16 @@ def _account_row(account: MailAccount) -> ProfileAccountRow:
     def server(host: str | None, port: int | None) -> str | None:
         if host is None:
             return None
-        return f"{host}:{port}" if port is not None else host
+        return one_line(f"{host}:{port}" if port is not None else host)
 
     return ProfileAccountRow(
-        email=account.email,
-        protocol=account.protocol,
+        email=one_line(account.email) if account.email is not None else None,
+        protocol=one_line(account.protocol),
         incoming=server(account.incoming_host, account.incoming_port),
         outgoing=server(account.outgoing_host, account.outgoing_port),
-        username=account.incoming_username,
+        username=one_line(account.incoming_username)
+        if account.incoming_username is not None
+        else None,
         sign_by_default=account.smime_signing_enabled,
         encrypt_by_default=account.smime_encrypt_by_default,
         supported=account.protocol == "imap",
@@ -570,9 +829,9 @@ def _identity_row(entry: StoredIdentity, now: datetime) -> IdentityRow:
     expired = now > not_after
     return IdentityRow(
         sha256=entry.sha256,
-        addresses=entry.addresses,
-        subject=subject_text(cert),
-        issuer=_issuer_text(cert),
+        addresses=tuple(one_line(address) for address in entry.addresses),
+        subject=one_line(subject_text(cert)),
+        issuer=one_line(_issuer_text(cert)),
         use=use,
         state=entry.state,
         not_before=cert.not_valid_before_utc,
@@ -596,12 +855,14 @@ def contact_rows(services: InboxServices, *, now: datetime) -> list[ContactRow]:
             ContactRow(
                 address=contact.address,
                 sha256=contact.sha256,
-                subject=subject_text(contact.certificate),
+                subject=one_line(subject_text(contact.certificate)),
                 not_after=contact.certificate.not_valid_after_utc,
                 source=contact.source,
                 expired=now > contact.certificate.not_valid_after_utc,
                 pending_sha256=pending.sha256 if pending is not None else None,
-                pending_subject=subject_text(pending.certificate) if pending is not None else None,
+                pending_subject=one_line(subject_text(pending.certificate))
+                if pending is not None
+                else None,
             )
         )
     return rows
@@ -636,7 +897,7 @@ def anchor_rows(services: InboxServices, *, now: datetime) -> list[AnchorRow]:
         seen.add((sha, origin))
         rows.append(
             AnchorRow(
-                subject=subject_text(cert),
+                subject=one_line(subject_text(cert)),
                 sha256=sha,
                 not_after=cert.not_valid_after_utc,
                 origin=origin,
@@ -658,11 +919,11 @@ def profile_rows(services: InboxServices) -> list[ProfileRow]:
     """The installed profiles, in the order they were first installed."""
     return [
         ProfileRow(
-            identifier=record.identifier,
-            display_name=record.display_name,
-            signed_by=record.signed_by,
+            identifier=record.identifier,  # an identifier: removing it needs it exact
+            display_name=one_line(record.display_name),
+            signed_by=one_line(record.signed_by) if record.signed_by is not None else None,
             identities=len(record.identities),
-            accounts=tuple(account.email for account in record.accounts if account.email),
+            accounts=tuple(one_line(account.email) for account in record.accounts if account.email),
             anchors=len(record.anchors),
             installed_at=record.installed_at,
         )
@@ -773,6 +1034,10 @@ def _issuer_text(cert: x509.Certificate) -> str:
         return "<unreadable issuer>"
 
 
+def _shorten(text: str, limit: int = _CONSENT_NAME_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
@@ -782,6 +1047,8 @@ __all__ = [
     "ANCHOR_PROFILE_SIGNER",
     "EXPIRY_WARNING_DAYS",
     "P12_BY_MAIL_WARNING",
+    "PROFILE_BY_MAIL_WARNING",
+    "PROFILE_UNSIGNED_BY_MAIL",
     "SIGNER_INVALID",
     "SIGNER_UNSIGNED",
     "SIGNER_UNTRUSTED",
@@ -797,6 +1064,7 @@ __all__ = [
     "ProfilePreview",
     "ProfileRow",
     "RemoveResult",
+    "Replacement",
     "StoredIdentity",
     "UseChoice",
     "add_account_by_hand",
@@ -804,7 +1072,6 @@ __all__ = [
     "anchor_rows",
     "confirm_contact",
     "contact_rows",
-    "credential_kind",
     "export_certificate",
     "identity_rows",
     "inspect_p12",
@@ -812,8 +1079,8 @@ __all__ = [
     "install_p12",
     "install_profile",
     "key_description",
+    "open_credential_file",
     "profile_rows",
-    "read_credential_file",
     "remove_profile",
     "save_certificate",
     "use_label",

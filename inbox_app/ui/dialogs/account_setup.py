@@ -35,8 +35,9 @@ from inbox_app.services.install import (
     InstallResult,
     add_account_by_hand,
     add_local_account,
-    read_credential_file,
+    open_credential_file,
 )
+from inbox_app.services.open_file import FileKind, OpenedFile, OpenFileError
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.dialogs.install_p12 import Clock, utc_now
 from inbox_app.ui.dialogs.install_profile import InstallProfileDialog
@@ -244,15 +245,27 @@ class AccountSetupDialog(QDialog):
             path = Path(chosen)
         target = path
 
-        def job(services: InboxServices) -> bytes:
-            return read_credential_file(services, target)
+        def job(services: InboxServices) -> OpenedFile:
+            # By content, as everywhere else a file is opened; only a profile sets up accounts.
+            opened = open_credential_file(services, target)
+            if opened.kind is not FileKind.PROFILE:
+                raise OpenFileError(
+                    one_line(
+                        f"{target.name} is a certificate, not a profile: import it from "
+                        "Certificates"
+                    )
+                )
+            return opened
 
-        self._bridge.run(job, lambda data: self._open_profile(data, target.name), self._show_error)
+        self._bridge.run(job, self._open_profile, self._show_error)
 
-    def _open_profile(self, data: bytes, filename: str) -> None:
+    def _open_profile(self, opened: OpenedFile) -> None:
         if not isValid(self):
             return
-        dialog = InstallProfileDialog(self._bridge, data, filename, self, now=self._clock)
+        # The user chose this file: an unsigned profile installs after their consent.
+        dialog = InstallProfileDialog(
+            self._bridge, opened.data, opened.name, self, from_mail=False, now=self._clock
+        )
         dialog.installed.connect(self._profile_installed)
         self.profile_dialog_opened.emit(dialog)
         dialog.open()

@@ -3,8 +3,10 @@
 Four tables over the rows of :mod:`inbox_app.services.install`, read in one job on the
 services worker. From here the user imports a ``.p12`` (:class:`InstallP12Dialog`, without
 the by-mail warning), installs a profile (:class:`InstallProfileDialog`), exports a public
-certificate, confirms a contact's changed key and removes a profile. ``.p12``, ``.pfx``
-and ``.mobileconfig`` files dropped on the window open their install flow.
+certificate, confirms a contact's changed key and removes a profile. Files chosen or
+dropped on the window open the install flow their content asks for (as ``inbox-app
+FILE`` does: a ``.p12`` saved as ``.bin`` is still a ``.p12``); they are the user's own
+files, so the dialogs open without the by-mail restrictions.
 """
 
 from __future__ import annotations
@@ -45,13 +47,13 @@ from inbox_app.services.install import (
     anchor_rows,
     confirm_contact,
     contact_rows,
-    credential_kind,
     identity_rows,
+    open_credential_file,
     profile_rows,
-    read_credential_file,
     remove_profile,
     save_certificate,
 )
+from inbox_app.services.open_file import FileKind, OpenedFile
 from inbox_app.ui.bridge import Bridge
 from inbox_app.ui.dialogs.install_p12 import Clock, InstallP12Dialog, as_clock, utc_now
 from inbox_app.ui.dialogs.install_profile import InstallProfileDialog
@@ -295,7 +297,10 @@ class CertificateManager(QDialog):
     # ------------------------------------------------------------------ installing
 
     def choose_file(self, kind: str) -> None:
-        """Ask for a ``.p12``/``.pfx`` or a profile, then open its install dialog."""
+        """Ask for a ``.p12``/``.pfx`` or a profile, then open its install dialog.
+
+        ``kind`` only picks the file filter: the file's content decides the flow.
+        """
         if kind == "p12":
             title, pattern = "Import a certificate", "PKCS #12 (*.p12 *.pfx);;All files (*)"
         else:
@@ -305,38 +310,31 @@ class CertificateManager(QDialog):
             )
         path, _ = QFileDialog.getOpenFileName(self, title, "", pattern)
         if path:
-            self.open_file(Path(path), kind=kind)
+            self.open_file(Path(path))
 
-    def open_file(self, path: Path, *, kind: str | None = None) -> None:
-        """Read ``path`` on the worker and open the install dialog its kind asks for.
+    def open_file(self, path: Path) -> None:
+        """Read ``path`` on the worker and open the install dialog its content asks for."""
 
-        Args:
-            kind: ``p12`` or ``profile``; by default from the file's name.
-        """
-        kind = kind or credential_kind(path.name)
-        if kind not in ("p12", "profile"):
-            self._show_error(ValueError(f"{path.name} is neither a .p12/.pfx nor a profile"))
-            return
+        def job(services: InboxServices) -> OpenedFile:
+            return open_credential_file(services, path)
 
-        def job(services: InboxServices) -> bytes:
-            return read_credential_file(services, path)
+        self._bridge.run(job, self._open_install, self._show_error)
 
-        self._bridge.run(
-            job, lambda data: self._open_install(kind, data, path.name), self._show_error
-        )
-
-    def _open_install(self, kind: str, data: bytes, filename: str) -> None:
+    def _open_install(self, opened: OpenedFile) -> None:
         if not isValid(self):
             return
         dialog: QDialog
-        if kind == "p12":
+        filename = opened.name
+        if opened.kind is FileKind.P12:
             p12 = InstallP12Dialog(
-                self._bridge, data, filename, self, from_mail=False, now=self._clock
+                self._bridge, opened.data, filename, self, from_mail=False, now=self._clock
             )
             p12.installed.connect(lambda _entries: self._done(f"installed {filename}"))
             dialog = p12
         else:
-            profile = InstallProfileDialog(self._bridge, data, filename, self, now=self._clock)
+            profile = InstallProfileDialog(
+                self._bridge, opened.data, filename, self, from_mail=False, now=self._clock
+            )
             profile.installed.connect(lambda result: self._done(result.summary()))
             dialog = profile
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -360,12 +358,9 @@ class CertificateManager(QDialog):
 
     @staticmethod
     def _dropped_paths(urls: list[QUrl]) -> list[Path]:
-        paths = []
-        for url in urls:
-            local = url.toLocalFile() if url.isLocalFile() else ""
-            if local and credential_kind(local) is not None:
-                paths.append(Path(local))
-        return paths
+        # Every local file: what it holds is read on the worker (never here, on the GUI
+        # thread), and one that is no certificate or profile gets a one-line error.
+        return [Path(url.toLocalFile()) for url in urls if url.isLocalFile() and url.toLocalFile()]
 
     # ------------------------------------------------------------------ acting
 
@@ -404,9 +399,10 @@ class CertificateManager(QDialog):
         box = QMessageBox(
             QMessageBox.Icon.Warning,
             "Accept changed key",
-            f"A different key was seen for {row.address}.\n\n"
+            f"A different key was seen for {one_line(row.address)}.\n\n"
             f"Current: {short_fingerprint(row.sha256)}\n"
-            f"New: {short_fingerprint(row.pending_sha256)} ({row.pending_subject or ''})\n\n"
+            f"New: {short_fingerprint(row.pending_sha256)} "
+            f"({one_line(row.pending_subject or '')})\n\n"
             "Accept it only if they told you their key changed (compare the fingerprint "
             "with them). Someone who can send you mail could otherwise read what you "
             "encrypt to this address.",
@@ -447,7 +443,7 @@ class CertificateManager(QDialog):
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Remove profile",
-            f"Remove the profile {row.display_name} ({identifier})?\n\n"
+            f"Remove the profile {one_line(row.display_name)} ({one_line(identifier)})?\n\n"
             "Its accounts, trust anchors and identities are removed; its decryption keys "
             "stay, so old mail can still be read.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,

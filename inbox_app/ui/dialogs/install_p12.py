@@ -5,6 +5,11 @@ then :func:`~inbox_app.services.install.install_p12`): the password opens the fi
 shows what it holds; the user picks the use (signing, encryption or both) and installs.
 A wrong password is a one-line error and the dialog stays open for another try. Both
 steps run on the services worker through the bridge.
+
+Two lines stand out above the details, because installing makes the key *current*:
+whether a trusted authority vouches for the certificate, and which of the user's current
+certificates it replaces for the chosen use. A key that came by mail is refused (one
+line, nothing changes) unless it is trusted and for one of the user's accounts.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ from inbox_app.ui.dialogs.plain_text import add_outcome_labels, plain_label
 
 Clock = Callable[[], datetime]
 _USE_LABELS = {"signing": "&Signing", "encryption": "&Encryption", "both": "&Both"}
+_TRUSTED_STYLE = "color: #1b5e20; font-weight: bold;"
+_UNTRUSTED_STYLE = "color: #b00020; font-weight: bold;"
+_REPLACES_STYLE = "color: #8a5a00; font-weight: bold;"
 
 
 def utc_now() -> datetime:
@@ -59,17 +67,30 @@ def as_clock(now: Clock | datetime) -> Clock:
 
 
 def describe_preview(preview: P12Preview) -> str:
-    """What the file holds, as plain text lines."""
+    """What the file holds, as plain text lines.
+
+    Each field is made one line on its own: a name holding a line break (or a bidi
+    control) must not forge a line such as ``Addresses: …`` below it.
+    """
     lines = [
-        f"Certificate: {preview.subject}",
-        f"Addresses: {', '.join(preview.addresses) or 'none'}",
-        f"Issued by: {preview.issuer}",
-        f"Valid: {preview.not_before:%Y-%m-%d} to {preview.not_after:%Y-%m-%d}",
-        f"Key: {preview.key_type}",
-        f"SHA-256: {preview.sha256}",
+        f"Certificate: {one_line(preview.subject)}",
+        f"Addresses: {one_line(', '.join(preview.addresses)) or 'none'}",
+        f"Issued by: {one_line(preview.issuer)}",
     ]
-    lines += [f"Warning: {warning}" for warning in preview.warnings]
+    if preview.chain:
+        lines.append(f"Issuers in the file: {one_line(' / '.join(preview.chain))}")
+    lines += [
+        f"Valid: {preview.not_before:%Y-%m-%d} to {preview.not_after:%Y-%m-%d}",
+        f"Key: {one_line(preview.key_type)}",
+        f"SHA-256: {one_line(preview.sha256)}",
+    ]
+    lines += [f"Warning: {one_line(warning)}" for warning in preview.warnings]
     return "\n".join(lines)
+
+
+def describe_replacements(preview: P12Preview, use: str | None) -> str:
+    """What installing for ``use`` replaces, one line each (empty when nothing)."""
+    return "\n".join(item.text() for item in preview.replacements(use))
 
 
 def describe_installed(entries: Sequence[StoredIdentity]) -> str:
@@ -81,7 +102,8 @@ def describe_installed(entries: Sequence[StoredIdentity]) -> str:
             role = "for " + " and ".join(
                 {"sign": "signing", "encrypt": "encryption"}[use] for use in sorted(entry.uses)
             )
-        lines.append(f"Installed {', '.join(entry.addresses) or entry.sha256[:16]} {role}.")
+        who = one_line(", ".join(entry.addresses)) or entry.sha256[:16]
+        lines.append(f"Installed {who} {role}.")
     return "\n".join(lines)
 
 
@@ -92,7 +114,9 @@ class InstallP12Dialog(QDialog):
         bridge: runs the flow on the services worker.
         data: the file's bytes.
         filename: its name (from a mail: chosen by the sender; shown as plain text).
-        from_mail: it came as an attachment: warn that keys should not travel by mail.
+        from_mail: it came as an attachment (the safe default): warn that keys should
+            not travel by mail, and refuse one that is untrusted or not for one of the
+            user's accounts. False for a file the user opened (warnings only).
         now: the clock (or a fixed time) for the certificate's validity.
 
     Signals:
@@ -147,6 +171,13 @@ class InstallP12Dialog(QDialog):
         form.addRow(password_label, row)
         layout.addLayout(form)
 
+        self.trust_label = plain_label(accessible_name="Trust")
+        self.trust_label.hide()
+        layout.addWidget(self.trust_label)
+        self.replaces_label = plain_label(accessible_name="Replaces")
+        self.replaces_label.setStyleSheet(_REPLACES_STYLE)
+        self.replaces_label.hide()
+        layout.addWidget(self.replaces_label)
         self.preview_label = plain_label(accessible_name="Certificate details")
         self.preview_label.hide()
         layout.addWidget(self.preview_label)
@@ -179,7 +210,7 @@ class InstallP12Dialog(QDialog):
         self.password_edit.textEdited.connect(self._password_changed)
         self.install_button.clicked.connect(self.install)
         self.close_button.clicked.connect(self.reject)
-        self.use_group.buttonToggled.connect(lambda *_: self._update_buttons())
+        self.use_group.buttonToggled.connect(lambda *_: self._use_changed())
         # Enter in the password field opens the file; once it is open, Enter installs.
         self.close_button.setAutoDefault(False)
         self.inspect_button.setDefault(True)
@@ -204,18 +235,32 @@ class InstallP12Dialog(QDialog):
         done = bool(self.result_entries)
         self.password_edit.setEnabled(not self._busy and not done)
         self.inspect_button.setEnabled(not self._busy and not done)
+        preview = self._preview
         self.install_button.setEnabled(
             not self._busy
             and not done
-            and self._preview is not None
-            and self.selected_use() in (self._preview.allowed_uses if self._preview else ())
+            and preview is not None
+            and preview.installable
+            and self.selected_use() in preview.allowed_uses
         )
+
+    def _use_changed(self) -> None:
+        self._show_replacements()
+        self._update_buttons()
+
+    def _show_replacements(self) -> None:
+        preview = self._preview
+        text = describe_replacements(preview, self.selected_use()) if preview else ""
+        self.replaces_label.setText(text)
+        self.replaces_label.setVisible(bool(text) and not self.result_entries)
 
     @Slot(str)
     def _password_changed(self, _text: str) -> None:
         # A preview belongs to the password that opened the file.
         self._preview = None
-        self.preview_label.hide()
+        for label in (self.trust_label, self.replaces_label, self.preview_label):
+            label.hide()
+        self.error_label.hide()
         self.use_box.setEnabled(False)
         self.inspect_button.setDefault(True)
         self._update_buttons()
@@ -238,11 +283,12 @@ class InstallP12Dialog(QDialog):
         if self._busy or self.result_entries:
             return
         data, password, now = self._data, self.password_edit.text(), self._clock()
+        from_mail = self._from_mail
         self.error_label.hide()
         self._set_busy(True)
 
         def job(services: InboxServices) -> P12Preview:
-            return inspect_p12(services, data, password, now=now)
+            return inspect_p12(services, data, password, now=now, from_mail=from_mail)
 
         self._bridge.run(job, self._show_preview, self._show_error)
 
@@ -250,17 +296,28 @@ class InstallP12Dialog(QDialog):
         if not isValid(self):
             return
         self._preview = preview
+        self.trust_label.setText(preview.trust_text())
+        self.trust_label.setStyleSheet(_TRUSTED_STYLE if preview.trusted else _UNTRUSTED_STYLE)
+        self.trust_label.show()
         self.preview_label.setText(describe_preview(preview))
         self.preview_label.show()
         for choice, button in self.use_buttons.items():
             button.setEnabled(choice in preview.allowed_uses)
-        self.use_box.setEnabled(True)
+        self.use_box.setEnabled(preview.installable)
         if preview.suggested_use is not None and self.selected_use() not in preview.allowed_uses:
             self.use_buttons[preview.suggested_use].setChecked(True)
+        self._show_replacements()
+        if preview.refusal is not None:
+            # Nothing to install: say why in one line and leave the password to retry.
+            self.error_label.setText(one_line(preview.refusal))
+            self.error_label.show()
         self._set_busy(False)
         self.adjustSize()
-        self.install_button.setDefault(True)
-        self.install_button.setFocus()
+        if preview.installable:
+            self.install_button.setDefault(True)
+            self.install_button.setFocus()
+        else:
+            self.close_button.setDefault(True)
 
     @Slot()
     def install(self) -> None:
@@ -269,13 +326,15 @@ class InstallP12Dialog(QDialog):
         if self._busy or self._preview is None or use is None or self.result_entries:
             return
         data, password, now = self._data, self.password_edit.text(), self._clock()
-        origin = "mail" if self._from_mail else "p12"
-        source = f"{origin}:{self._filename}"
+        from_mail = self._from_mail
+        source = f"{'mail' if from_mail else 'p12'}:{self._filename}"
         self.error_label.hide()
         self._set_busy(True)
 
         def job(services: InboxServices) -> list[StoredIdentity]:
-            return install_p12(services, data, password, use, source=source, now=now)
+            return install_p12(
+                services, data, password, use, source=source, now=now, from_mail=from_mail
+            )
 
         self._bridge.run(job, self._installed, self._show_error)
 
@@ -286,6 +345,7 @@ class InstallP12Dialog(QDialog):
         self.password_edit.clear()  # the password is not needed any more
         self.result_label.setText(describe_installed(entries))
         self.result_label.show()
+        self.replaces_label.hide()  # done: the result line says what happened
         self.adjustSize()
         self.use_box.setEnabled(False)
         self._set_busy(False)
@@ -294,4 +354,12 @@ class InstallP12Dialog(QDialog):
         self.installed.emit(self.result_entries)
 
 
-__all__ = ["Clock", "InstallP12Dialog", "as_clock", "describe_preview", "utc_now"]
+__all__ = [
+    "Clock",
+    "InstallP12Dialog",
+    "as_clock",
+    "describe_installed",
+    "describe_preview",
+    "describe_replacements",
+    "utc_now",
+]

@@ -3,9 +3,11 @@
 The dialog answers the services' flow (:func:`~inbox_app.services.install.inspect_profile`,
 then :func:`~inbox_app.services.install.install_profile`): first what the profile holds
 and who signed it, then, on request, the install with its mail accounts. A profile that
-is not signed is installed only after the user ticks that they trust where it came from;
-one with a bad signature or an untrusted signer cannot be installed. Every name in a
-profile is its author's choice and is shown as plain text.
+came by mail is installed only if a trusted signer signed it. One from a file the user
+opened that is not signed is installed only after the user ticks that they trust where
+it came from; the tick names the certificate authorities it would make trusted. One with
+a bad signature or an untrusted signer cannot be installed. Every name in a profile is
+its author's choice and is shown as plain text, one line per field.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from shiboken6 import isValid
 from inbox_app.errors import one_line
 from inbox_app.services.app import InboxServices
 from inbox_app.services.install import (
+    PROFILE_BY_MAIL_WARNING,
     SIGNER_UNSIGNED,
     SIGNER_VERIFIED,
     InstallResult,
@@ -45,10 +48,18 @@ _REFUSED_STYLE = "color: #b00020; font-weight: bold;"
 
 
 def describe_profile(preview: ProfilePreview) -> str:
-    """What a profile holds, as plain text lines."""
+    """What a profile holds, as plain text lines.
+
+    Each field is made one line on its own, so that a name cannot forge a line (an
+    identity, an anchor, an account) of its own.
+    """
+
+    def text(value: str | None, default: str = "") -> str:
+        return one_line(value) if value else default
+
     lines = [
-        f"Name: {preview.display_name or ''}",
-        f"Identifier: {preview.identifier or ''}",
+        f"Name: {text(preview.display_name)}",
+        f"Identifier: {text(preview.identifier)}",
     ]
     if preview.installed == "same":
         lines.append("This version is already installed: installing it again changes nothing.")
@@ -58,33 +69,40 @@ def describe_profile(preview: ProfilePreview) -> str:
     lines.append(f"Identities ({len(preview.identities)}):")
     for identity in preview.identities:
         export = "" if identity.exportable else ", key never exportable"
+        addresses = text(", ".join(identity.addresses))
         lines.append(
-            f"  • {identity.subject} <{', '.join(identity.addresses)}>: {identity.use}"
+            f"  • {text(identity.subject)} <{addresses}>: {text(identity.use)}"
             f"{export}, valid to {identity.not_after:%Y-%m-%d}"
         )
     lines.append(f"Trust anchors ({len(preview.anchors)}):")
-    lines += [f"  • {anchor}" for anchor in preview.anchors]
+    lines += [f"  • {text(anchor)}" for anchor in preview.anchors]
     lines.append(f"Mail accounts ({len(preview.accounts)}):")
     for account in preview.accounts:
+        protocol = text(account.protocol).upper()
         servers = ", ".join(
             part
             for part in (
-                f"incoming {account.incoming}" if account.incoming else "",
-                f"outgoing {account.outgoing}" if account.outgoing else "",
+                f"incoming {text(account.incoming)}" if account.incoming else "",
+                f"outgoing {text(account.outgoing)}" if account.outgoing else "",
             )
             if part
         )
         policy = [
             "signs by default" if account.sign_by_default else "",
             "encrypts by default" if account.encrypt_by_default else "",
-            "" if account.supported else f"{account.protocol.upper()} is not supported by Inbox",
+            "" if account.supported else f"{protocol} is not supported by Inbox",
         ]
         details = "; ".join(part for part in (servers, *policy) if part)
-        lines.append(f"  • {account.email or '?'} ({account.protocol.upper()}): {details}")
+        lines.append(f"  • {text(account.email, '?')} ({protocol}): {details}")
     if preview.notes:
         lines.append("Notes:")
-        lines += [f"  • {note}" for note in preview.notes]
+        lines += [f"  • {text(note)}" for note in preview.notes]
     return "\n".join(lines)
+
+
+def _mnemonic_safe(text: str) -> str:
+    # A button's text reads "&x" as a keyboard shortcut: a profile's names must not set one.
+    return text.replace("&", "&&")
 
 
 class InstallProfileDialog(QDialog):
@@ -94,6 +112,9 @@ class InstallProfileDialog(QDialog):
         bridge: runs the flow on the services worker.
         data: the profile's bytes.
         filename: its name (shown as plain text).
+        from_mail: it came as a mail attachment (the safe default): say so, and install
+            it only if a trusted signer signed it. False for a file the user opened
+            (an unsigned one then installs after the user's consent).
         now: the clock (or a fixed time) for certificate validity.
 
     Signals:
@@ -111,11 +132,13 @@ class InstallProfileDialog(QDialog):
         filename: str,
         parent: QWidget | None = None,
         *,
+        from_mail: bool = True,
         now: Clock | datetime = utc_now,
     ) -> None:
         super().__init__(parent)
         self._bridge = bridge
         self._data = data
+        self._from_mail = from_mail
         self._clock = as_clock(now)
         self._busy = False
         self.preview: ProfilePreview | None = None
@@ -125,6 +148,10 @@ class InstallProfileDialog(QDialog):
         self.resize(620, 480)
 
         layout = QVBoxLayout(self)
+        self.warning_label = plain_label(PROFILE_BY_MAIL_WARNING, accessible_name="Warning")
+        self.warning_label.setStyleSheet("font-weight: bold;")
+        self.warning_label.setVisible(from_mail)
+        layout.addWidget(self.warning_label)
         self.file_label = plain_label(f"File: {one_line(filename)}", accessible_name="File")
         layout.addWidget(self.file_label)
         self.signer_label = plain_label("Checking the profile…", accessible_name="Signer status")
@@ -189,11 +216,11 @@ class InstallProfileDialog(QDialog):
     # ------------------------------------------------------------------ steps
 
     def _inspect(self) -> None:
-        data, now = self._data, self._clock()
+        data, now, from_mail = self._data, self._clock(), self._from_mail
         self._busy = True
 
         def job(services: InboxServices) -> ProfilePreview:
-            return inspect_profile(services, data, now=now)
+            return inspect_profile(services, data, now=now, from_mail=from_mail)
 
         self._bridge.run(job, self._show_preview, self._show_error)
 
@@ -207,7 +234,11 @@ class InstallProfileDialog(QDialog):
         if preview.identifier is not None:
             self.contents.setPlainText(describe_profile(preview))
             self.contents.show()
-        self.consent_box.setVisible(preview.needs_consent and preview.installable)
+        if preview.needs_consent and preview.installable:
+            self.consent_box.setText(_mnemonic_safe(preview.consent_text()))
+            self.consent_box.show()
+        else:
+            self.consent_box.hide()
         if preview.problem:
             self.error_label.setText(preview.problem)
             self.error_label.show()
@@ -223,14 +254,20 @@ class InstallProfileDialog(QDialog):
         preview = self.preview
         if self._busy or preview is None or not self.install_button.isEnabled():
             return
-        data, now = self._data, self._clock()
-        allow_unsigned = preview.signer_status == SIGNER_UNSIGNED and self.consent_box.isChecked()
+        data, now, from_mail = self._data, self._clock(), self._from_mail
+        allow_unsigned = (
+            not from_mail
+            and preview.signer_status == SIGNER_UNSIGNED
+            and self.consent_box.isChecked()
+        )
         self._busy = True
         self.error_label.hide()
         self._update_buttons()
 
         def job(services: InboxServices) -> InstallResult:
-            return install_profile(services, data, now=now, allow_unsigned=allow_unsigned)
+            return install_profile(
+                services, data, now=now, allow_unsigned=allow_unsigned, from_mail=from_mail
+            )
 
         self._bridge.run(job, self._installed, self._show_error)
 
@@ -239,7 +276,7 @@ class InstallProfileDialog(QDialog):
             return
         self._busy = False
         self.install_result = result
-        lines = [result.summary(), *(f"Note: {note}" for note in result.notes)]
+        lines = [one_line(result.summary()), *(f"Note: {one_line(note)}" for note in result.notes)]
         self.result_label.setText("\n".join(lines))
         self.result_label.show()
         self._update_buttons()

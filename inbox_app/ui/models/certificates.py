@@ -4,8 +4,9 @@ Each model is a :class:`QAbstractTableModel` over plain rows that
 :mod:`inbox_app.services.install` produces on the services worker; the models never read
 the keystore themselves. Everything shown comes from certificates and profiles, which
 their issuers and authors control: it is display text only (item views draw it as plain
-text), and tool tips, which Qt would read as rich text when they look like markup, are
-escaped first (:func:`plain_tooltip`).
+text), every cell and every field of a tool tip is made one line (a line break or a bidi
+control in a name must not forge a line of its own), and tool tips, which Qt would read
+as rich text when they look like markup, are escaped first (:func:`plain_tooltip`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from inbox_app.errors import one_line
 from inbox_app.services.install import AnchorRow, ContactRow, IdentityRow, ProfileRow
 
 R = TypeVar("R")
@@ -37,6 +39,11 @@ _PENDING = QColor(255, 236, 179)
 def plain_tooltip(text: str) -> str:
     """A tool tip that shows ``text`` literally, even if it looks like markup."""
     return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
+
+
+def tooltip_lines(*fields: str) -> str:
+    """A plain tool tip of one line per field, each field made one line first."""
+    return plain_tooltip("\n".join(one_line(field) for field in fields))
 
 
 def short_fingerprint(sha256: str) -> str:
@@ -94,7 +101,7 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
         if row is None or not 0 <= index.column() < len(self.columns):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self.columns[index.column()].text(row)
+            return one_line(self.columns[index.column()].text(row))
         if role == ROW_ROLE:
             return row
         if role == WARNING_ROLE:
@@ -133,7 +140,7 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
 
     def tooltip(self, row: R) -> str | None:
         warning = self.warning(row)
-        return plain_tooltip(warning) if warning else None
+        return tooltip_lines(warning) if warning else None
 
     def tint(self, row: R) -> QColor | None:
         del row
@@ -157,10 +164,10 @@ class IdentityTableModel(RowTableModel[IdentityRow]):
         return row.warning
 
     def tooltip(self, row: IdentityRow) -> str | None:
-        lines = [row.subject, f"issued by {row.issuer}", f"SHA-256 {row.sha256}"]
+        lines = [row.subject, f"issued by {one_line(row.issuer)}", f"SHA-256 {row.sha256}"]
         if row.warning:
             lines.insert(0, row.warning)
-        return plain_tooltip("\n".join(lines))
+        return tooltip_lines(*lines)
 
     def tint(self, row: IdentityRow) -> QColor | None:
         if row.state != "current":
@@ -199,11 +206,14 @@ class ContactTableModel(RowTableModel[ContactRow]):
     def tooltip(self, row: ContactRow) -> str | None:
         lines = [row.subject, f"SHA-256 {row.sha256}"]
         if row.pending_sha256:
-            lines += [f"changed key: {row.pending_subject or ''}", f"SHA-256 {row.pending_sha256}"]
+            lines += [
+                f"changed key: {one_line(row.pending_subject or '')}",
+                f"SHA-256 {row.pending_sha256}",
+            ]
         warning = self.warning(row)
         if warning:
             lines.insert(0, warning)
-        return plain_tooltip("\n".join(lines))
+        return tooltip_lines(*lines)
 
     def tint(self, row: ContactRow) -> QColor | None:
         if row.pending_sha256:
@@ -225,7 +235,7 @@ class AnchorTableModel(RowTableModel[AnchorRow]):
         return f"expired on {_date(row.not_after)}" if row.expired else None
 
     def tooltip(self, row: AnchorRow) -> str | None:
-        return plain_tooltip(f"{row.subject}\nSHA-256 {row.sha256}")
+        return tooltip_lines(row.subject, f"SHA-256 {row.sha256}")
 
     def tint(self, row: AnchorRow) -> QColor | None:
         return _EXPIRED if row.expired else None
@@ -244,8 +254,8 @@ class ProfileTableModel(RowTableModel[ProfileRow]):
     )
 
     def tooltip(self, row: ProfileRow) -> str | None:
-        signer = f"signed by {row.signed_by}" if row.signed_by else "unsigned"
-        return plain_tooltip(f"{row.display_name}\n{row.identifier}\n{signer}")
+        signer = f"signed by {one_line(row.signed_by)}" if row.signed_by else "unsigned"
+        return tooltip_lines(row.display_name, row.identifier, signer)
 
 
 __all__ = [
@@ -259,4 +269,5 @@ __all__ = [
     "RowTableModel",
     "plain_tooltip",
     "short_fingerprint",
+    "tooltip_lines",
 ]
