@@ -781,3 +781,14 @@ def test_a_cursor_of_another_order_is_refused(store: MailStore) -> None:
         store.page(ACCOUNT, "INBOX", before=("alice", 1))
     with pytest.raises(ValueError, match="cursor"):
         store.page(ACCOUNT, "INBOX", order="from", before=(T0, 1))
+
+
+def test_deleted_rows_are_overwritten(store: MailStore) -> None:
+    # Set by the store itself: some SQLite builds (Debian's) default to it, others do not.
+    assert store._conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    secret = b"PLAINTEXT-MARKER-7f3a"
+    draft = store.save_draft(ACCOUNT, b"Subject: x\r\n\r\n" + secret)
+    store.delete_draft(draft)
+    store.close()
+    for path in store.path.parent.glob(store.path.name + "*"):
+        assert secret not in path.read_bytes(), path.name

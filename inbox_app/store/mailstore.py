@@ -172,6 +172,9 @@ class MailStore:
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = FULL")  # see the module docstring
         self._conn.execute("PRAGMA foreign_keys = ON")
+        # Replaced and deleted rows (a draft typed before Encrypt was ticked, a removed
+        # message) are overwritten with zeros, not left readable in free pages.
+        self._conn.execute("PRAGMA secure_delete = ON")
         schema.migrate(self._conn, self._path)
 
     def close(self) -> None:

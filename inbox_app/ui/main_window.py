@@ -629,27 +629,18 @@ class MainWindow(QMainWindow):
         self._bridge.run(job, self._compose_reply)
 
     def forward(self) -> None:
-        """A new message quoting the shown one's root content as plain text."""
-        from inbox_app.services.compose import Composition, html_to_text  # noqa: PLC0415
-
+        """A new message with the shown one's root content as plain text (encrypted when
+        the original was)."""
         opened, account = self._opened, self.current_account()
         if opened is None or account is None:
             return
-        subject = opened.headers.subject
-        if not subject.lower().startswith("fwd:"):
-            subject = f"Fwd: {subject}"
-        body = "\n".join(
-            [
-                "",
-                "-------- Forwarded message --------",
-                f"From: {opened.headers.from_}",
-                f"Subject: {opened.headers.subject}",
-                "",
-                opened.text or (html_to_text(opened.html) if opened.html else ""),
-            ]
-        )
-        encrypted = opened.report.encryption.value != "none"
-        self.compose(Composition(account=account, subject=subject, body=body, encrypt=encrypted))
+
+        def job(services: InboxServices) -> Composition:
+            from inbox_app.services.compose import forward_of, policy  # noqa: PLC0415
+
+            return forward_of(opened, account=account, policy=policy(services, account))
+
+        self._bridge.run(job, self._compose_reply)
 
     @Slot(str)
     def _sent(self, outcome: str) -> None:
