@@ -80,3 +80,16 @@ def test_bugs_are_not_swallowed(qtbot, bridge: Bridge) -> None:
         bridge.run(buggy, lambda _: None, handled.append)
     assert isinstance(blocker.args[0], KeyError)
     assert handled == []  # a bug never reaches the user-error path
+
+
+def test_a_job_after_close_never_runs_and_answers_nobody(qtbot, tmp_path: Path) -> None:
+    runtime = Runtime(lambda: InboxServices(tmp_path, secrets=MemorySecretStore()))
+    bridge = Bridge(runtime)
+    runtime.close()
+    ran: list[object] = []
+    with qtbot.assertNotEmitted(bridge.failed), qtbot.assertNotEmitted(bridge.crashed):
+        with qtbot.waitSignal(bridge.busy_changed, check_params_cb=lambda busy: not busy):
+            bridge.run(lambda s: ran.append("job"), ran.append, ran.append)
+        qtbot.wait(50)
+    assert ran == []
+    assert not bridge.is_busy()

@@ -37,9 +37,20 @@ class Runtime:
         self._services: InboxServices | None = None
         # Made on the first job: the GUI paints its window before the worker exists.
         self._executor: ThreadPoolExecutor | None = None
+        self._closed = False
 
     def submit(self, job: Job[T]) -> Future[T]:
-        """Queue ``job``; it runs after every job submitted before it."""
+        """Queue ``job``; it runs after every job submitted before it.
+
+        After :meth:`close` the job never runs: its future comes back cancelled (a window
+        that is closing may still ask for work as its last events are delivered).
+        """
+        if self._closed:
+            from concurrent.futures import Future  # noqa: PLC0415
+
+            cancelled: Future[T] = Future()
+            cancelled.cancel()
+            return cancelled
         if self._executor is None:
             from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
@@ -53,6 +64,7 @@ class Runtime:
 
     def close(self, *, wait: bool = True) -> None:
         """Stop taking jobs; with ``wait``, let the queued ones finish first."""
+        self._closed = True
         if self._executor is None:
             return
         self._executor.submit(self._close_services)

@@ -77,6 +77,8 @@ class Bridge(QObject):
         on_done, on_error = self._pending.pop(job_id)
         if not self._pending:
             self.busy_changed.emit(False)
+        if isinstance(error, _Cancelled):
+            return  # never ran: the session is closing, nobody waits for an answer
         if error is None:
             on_done(result)
         elif isinstance(error, InboxError):
@@ -93,12 +95,12 @@ class Bridge(QObject):
 
 def _outcome(future: Future[Any]) -> tuple[object, object]:
     if future.cancelled():
-        return None, InboxCancelled("cancelled")
+        return None, _Cancelled()
     error = future.exception()
     if error is not None:
         return None, error
     return future.result(), None
 
 
-class InboxCancelled(InboxError):
-    """The window closed before the job ran."""
+class _Cancelled:
+    """The marker of a job that never ran (the runtime closed first)."""

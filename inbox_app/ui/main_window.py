@@ -676,10 +676,12 @@ class MainWindow(QMainWindow):
         return dialog
 
     @Slot(bytes, str)
-    def install_profile(self, data: bytes, filename: str) -> QWidget:
+    def install_profile(self, data: bytes, filename: str, *, from_mail: bool = True) -> QWidget:
         from inbox_app.ui.dialogs.install_profile import InstallProfileDialog  # noqa: PLC0415
 
-        dialog = InstallProfileDialog(self._bridge, data, filename, self, now=self._clock)
+        dialog = InstallProfileDialog(
+            self._bridge, data, filename, self, from_mail=from_mail, now=self._clock
+        )
         dialog.installed.connect(lambda _result: self.start(sync=True))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -723,7 +725,7 @@ class MainWindow(QMainWindow):
             if kind == "p12":
                 self.install_p12(data, path.name, from_mail=False)
             elif kind == "profile":
-                self.install_profile(data, path.name)
+                self.install_profile(data, path.name, from_mail=False)
             else:
                 self._show(opened)
 
