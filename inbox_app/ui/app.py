@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 from inbox_app.errors import InboxError, one_line
 from inbox_app.paths import resolve_home
 from inbox_app.services.runtime import Runtime
+from inbox_app.ui.clock import utc_now
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -28,12 +27,6 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-
-
-def _utc_now() -> datetime:
-    from datetime import UTC, datetime  # noqa: PLC0415 - not needed before the first paint
-
-    return datetime.now(UTC)
 
 
 def _needs_offscreen() -> bool:
@@ -81,7 +74,7 @@ def run(
 
             # A fresh, isolated home per run: the demo never sees (or changes) real data.
             scratch.append(Path(tempfile.mkdtemp(prefix="inbox-demo-")))
-            return demo_session(scratch[0], now=_utc_now())
+            return demo_session(scratch[0], now=utc_now())
     else:
         user_home = resolve_home(home)
 
@@ -205,7 +198,7 @@ def run_self_test() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from inbox_app.services.selftest import run_self_test as run_checks  # noqa: PLC0415
 
-    result = run_checks(now=_utc_now())
+    result = run_checks(now=utc_now())
     for name, seconds in result.checks:
         sys.stdout.write(f"ok   {name} ({seconds * 1000:.0f} ms)\n")
     if not result.ok:

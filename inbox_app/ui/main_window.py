@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from inbox_app.errors import one_line
 from inbox_app.ui.bridge import Bridge
+from inbox_app.ui.clock import Clock, utc_now
 from inbox_app.ui.errors import ErrorPresenter
 from inbox_app.ui.models.folders import LOCATION_ROLE, AccountRow, FolderTreeModel, read_tree
 from inbox_app.ui.models.messages import (
@@ -49,8 +50,6 @@ from inbox_app.ui.models.messages import (
 )
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     # Types only: the services (and the crypto stack below them) load on the worker when
     # the first job runs, after the window has painted.
     from PySide6.QtWidgets import QInputDialog, QSystemTrayIcon
@@ -62,15 +61,8 @@ if TYPE_CHECKING:
     from inbox_app.services.syncing import SyncAllResult
     from inbox_app.ui.views.reader import ReaderView
 
-    Clock = Callable[[], datetime]
 
 SYNC_INTERVAL_MS = 5 * 60 * 1000
-
-
-def utc_now() -> datetime:
-    from datetime import UTC, datetime  # noqa: PLC0415 - not needed before the first paint
-
-    return datetime.now(UTC)
 
 
 class MainWindow(QMainWindow):

@@ -39,7 +39,7 @@ from inbox_app.services.install import (
 )
 from inbox_app.services.open_file import FileKind, OpenedFile, OpenFileError
 from inbox_app.ui.bridge import Bridge
-from inbox_app.ui.dialogs.install_p12 import Clock, utc_now
+from inbox_app.ui.clock import Clock, utc_now
 from inbox_app.ui.dialogs.install_profile import InstallProfileDialog
 from inbox_app.ui.dialogs.plain_text import add_outcome_labels
 

@@ -55,7 +55,8 @@ from inbox_app.services.install import (
 )
 from inbox_app.services.open_file import FileKind, OpenedFile
 from inbox_app.ui.bridge import Bridge
-from inbox_app.ui.dialogs.install_p12 import Clock, InstallP12Dialog, as_clock, utc_now
+from inbox_app.ui.clock import Clock, as_clock, utc_now
+from inbox_app.ui.dialogs.install_p12 import InstallP12Dialog
 from inbox_app.ui.dialogs.install_profile import InstallProfileDialog
 from inbox_app.ui.dialogs.plain_text import error_label, plain_label
 from inbox_app.ui.models.certificates import (

@@ -14,8 +14,8 @@ line, nothing changes) unless it is trusted and for one of the user's accounts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -45,25 +45,13 @@ from inbox_app.services.install import (
     install_p12,
 )
 from inbox_app.ui.bridge import Bridge
+from inbox_app.ui.clock import Clock, as_clock, utc_now
 from inbox_app.ui.dialogs.plain_text import add_outcome_labels, plain_label
 
-Clock = Callable[[], datetime]
 _USE_LABELS = {"signing": "&Signing", "encryption": "&Encryption", "both": "&Both"}
 _TRUSTED_STYLE = "color: #1b5e20; font-weight: bold;"
 _UNTRUSTED_STYLE = "color: #b00020; font-weight: bold;"
 _REPLACES_STYLE = "color: #8a5a00; font-weight: bold;"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_clock(now: Clock | datetime) -> Clock:
-    """A clock from a clock or a fixed time (tests pin it)."""
-    if isinstance(now, datetime):
-        fixed = now
-        return lambda: fixed
-    return now
 
 
 def describe_preview(preview: P12Preview) -> str:
@@ -355,11 +343,8 @@ class InstallP12Dialog(QDialog):
 
 
 __all__ = [
-    "Clock",
     "InstallP12Dialog",
-    "as_clock",
     "describe_installed",
     "describe_preview",
     "describe_replacements",
-    "utc_now",
 ]

@@ -37,7 +37,7 @@ from inbox_app.services.install import (
     install_profile,
 )
 from inbox_app.ui.bridge import Bridge
-from inbox_app.ui.dialogs.install_p12 import Clock, as_clock, utc_now
+from inbox_app.ui.clock import Clock, as_clock, utc_now
 from inbox_app.ui.dialogs.plain_text import add_outcome_labels, plain_label
 
 _SIGNER_STYLE = {

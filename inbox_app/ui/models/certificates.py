@@ -11,7 +11,6 @@ as rich text when they look like markup, are escaped first (:func:`plain_tooltip
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +21,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from inbox_app.errors import one_line
 from inbox_app.services.install import AnchorRow, ContactRow, IdentityRow, ProfileRow
+from inbox_app.ui.text import plain_tooltip
 
 R = TypeVar("R")
 _Index = QModelIndex | QPersistentModelIndex
@@ -34,11 +34,6 @@ WARNING_ROLE = Qt.ItemDataRole.UserRole + 2  # the row's one-line warning (str) 
 _SOON = QColor(255, 236, 179)
 _EXPIRED = QColor(255, 205, 210)
 _PENDING = QColor(255, 236, 179)
-
-
-def plain_tooltip(text: str) -> str:
-    """A tool tip that shows ``text`` literally, even if it looks like markup."""
-    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
 
 
 def tooltip_lines(*fields: str) -> str:

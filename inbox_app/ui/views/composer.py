@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
@@ -59,20 +58,16 @@ from inbox_app.services.compose import (
 )
 from inbox_app.services.sending import SendOutcome
 from inbox_app.ui.bridge import Bridge
-from inbox_app.ui.models.certificates import plain_tooltip
+from inbox_app.ui.clock import Clock, utc_now
+from inbox_app.ui.text import plain_tooltip
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
 DRAFT_DELAY_MS = 1500  # after the last change
 CHECK_DELAY_MS = 400  # after the last change to a recipient field
 _STATE_ICONS = {
     RecipientState.READY: QStyle.StandardPixmap.SP_DialogApplyButton,
     RecipientState.INVALID_ADDRESS: QStyle.StandardPixmap.SP_MessageBoxCritical,
 }
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class _Unexpected(InboxError):
