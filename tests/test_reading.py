@@ -6,26 +6,33 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inbox_app.credentials.keystore import NewIdentity
 from inbox_app.credentials.secrets import MemorySecretStore
 from inbox_app.mail.accounts import AccountStore
 from inbox_app.mail.maildir import MaildirFolder
+from inbox_app.services import reading
 from inbox_app.services.app import InboxServices
+from inbox_app.services.attachments import remove_stale_open_copies
 from inbox_app.services.reading import (
     Attachment,
     AttachmentKind,
     may_open,
     open_copy,
+    opened_from_report,
     read_raw,
     read_stored,
     safe_filename,
     save_attachment,
 )
 from inbox_app.smime import EncryptionStatus, SignatureStatus, encrypt_message, sign_message
+from inbox_app.smime.report import Report
 from tests.pki import NOW, StandardPKI, message
 
 # A 1x1 transparent PNG.
@@ -144,7 +151,8 @@ def test_attachment_kinds_and_safe_names(services: InboxServices, pki: StandardP
     assert opened.attachments[0].data == p12
     assert b"Subject: Attached" in opened.attachments[3].data
     assert not may_open(opened.attachments[4])
-    assert may_open(opened.attachments[0])
+    # A .p12 has its own "Install certificate…": the desktop's installer never gets it.
+    assert not may_open(opened.attachments[0])
 
 
 def test_nested_signed_part_is_an_attachment_not_a_signature(
@@ -234,6 +242,14 @@ def test_read_stored_opens_and_tolerates_flags(services: InboxServices, pki: Sta
         ("CON.txt", "_CON.txt"),
         ('what?<now>:"|*.txt', "what__now_____.txt"),
         ("x" * 300 + ".pdf", "x" * 196 + ".pdf"),
+        # Windows drops trailing dots and spaces: "invoice.exe." would open as invoice.exe.
+        ("invoice.exe.", "invoice.exe"),
+        ("invoice.exe. . ", "invoice.exe"),
+        ("...", "fallback"),
+        ("CON.", "_CON"),
+        ("con .txt", "_con .txt"),
+        ("COM\u00b9.txt", "_COM\u00b9.txt"),
+        ("x" * 198 + ". " + "y" * 20, "x" * 198),
     ],
 )
 def test_safe_filename(name: str | None, expected: str) -> None:
@@ -288,3 +304,169 @@ def test_nested_signed_part_keeps_its_bytes(services: InboxServices, pki: Standa
     raw = HEAD + multipart("mixed", text("Outer."), nested, boundary="outer")
     (attachment,) = read_raw(services, raw, now=NOW).attachments
     assert attachment.data.rstrip(b"\r\n") == nested.rstrip(b"\r\n")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "report.pdf", "photo.JPG", "scan.jpeg", "notes.txt", "data.csv", "invite.ics",
+        "card.vcf", "letter.docx", "sheet.xlsx", "slides.pptx", "text.odt", "voice.m4a",
+        "report.pdf ", "report.pdf.",
+    ],
+)  # fmt: skip
+def test_may_open_documents_pictures_and_sound(name: str) -> None:
+    assert may_open(Attachment(safe_filename(name), "application/octet-stream", b""))
+    assert may_open(Attachment(name, "application/octet-stream", b""))  # even unsanitised
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # Programs, scripts and what runs them.
+        "invoice.exe", "invoice.exe.", "invoice.exe. .", "setup.msi", "run.bat", "x.ps1",
+        "x.pyw", "x.jar", "x.sh", "x.desktop", "x.appimage", "x.terminal", "x.command",
+        "pay\u202egpj.exe", "report.pdf.exe", "x.hta", "x.vbs", "x.wsf", "x.scr",
+        # Shortcuts and places.
+        "x.lnk", "x.url", "x.library-ms", "x.fileloc", "x.webloc", "x.searchConnector-ms",
+        # Disk images and archives.
+        "x.iso", "x.img", "x.vhd", "x.dmg", "x.zip", "x.7z", "x.rar", "x.tar.gz",
+        # Web pages (a browser loads their remote content).
+        "page.html", "page.htm", "page.xhtml", "image.svg", "x.mht", "x.xml",
+        # Macros, and what the system would install.
+        "x.docm", "x.xlsm", "x.doc", "x.rtf", "key.p12", "key.pfx", "x.cer",
+        "profile.mobileconfig", "message.eml",
+        # No type at all: the desktop would guess from the content.
+        "README", ".pdf", "",
+    ],
+)  # fmt: skip
+def test_may_open_refuses_everything_else(name: str) -> None:
+    assert not may_open(Attachment(safe_filename(name), "application/pdf", b""))
+    assert not may_open(Attachment(name, "application/pdf", b""))
+
+
+def test_remove_stale_open_copies(tmp_path: Path) -> None:
+    day = 24 * 3600
+    old = time.time() - 2 * day
+
+    def make(name: str, *, age: float = old, directory: bool = True) -> Path:
+        path = tmp_path / name
+        if directory:
+            path.mkdir()
+            (path / "notes.txt").write_bytes(b"x")
+        else:
+            path.write_bytes(b"x")
+        os.utime(path, (age, age))
+        return path
+
+    stale = [make("inbox-open-a1"), make("inbox-open-b2")]
+    fresh = open_copy(Attachment("notes.txt", "text/plain", b"x"), directory=tmp_path).parent
+    recent = make("inbox-open-c3", age=time.time() - day / 2)
+    not_a_directory = make("inbox-open-file", directory=False)
+    not_ours = make("other-dir")
+    outside = make("elsewhere")
+    link = tmp_path / "inbox-open-link"
+    link.symlink_to(outside, target_is_directory=True)
+    os.utime(link, (old, old), follow_symlinks=False)
+
+    assert remove_stale_open_copies(tmp_path) == 2
+    assert not any(path.exists() for path in stale)
+    for kept in (fresh, recent, not_a_directory, not_ours, outside / "notes.txt", link):
+        assert kept.exists() or kept.is_symlink(), kept
+    assert remove_stale_open_copies(tmp_path, older_than_seconds=0) == 2  # fresh, recent
+    assert not fresh.exists()
+    assert remove_stale_open_copies(tmp_path / "missing") == 0
+
+
+# ---------------------------------------------------------------------------- hostile structure
+
+
+def _opened(raw: bytes) -> reading.OpenedMessage:
+    return opened_from_report(None, Report(inner=raw))
+
+
+def test_an_unwritable_nested_part_shows_the_source() -> None:
+    # An attached message with an 8-bit boundary: the email package parses it but cannot
+    # write it back out (UnicodeEncodeError).
+    attached = (
+        b"Content-Type: message/rfc822\r\n\r\n"
+        b"Content-Type: multipart/signed; boundary=s\xff\r\n\r\n--s\xff\r\n"
+        + text("signed")
+        + b"\r\n--s\xff--\r\n"
+    )
+    opened = _opened(HEAD + multipart("mixed", text("Outer."), attached, boundary="o"))
+    assert opened.attachments == ()
+    assert opened.text is not None
+    assert "Outer." in opened.text
+    assert "message/rfc822" in opened.text  # the source, unformatted
+    assert opened.headers.from_ == "Alice <alice@example.com>"
+
+
+def test_a_bug_in_the_walk_is_not_shown_as_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only the email package's failures fall back to the source text; ours must surface.
+    def broken(part: object) -> str:
+        raise AttributeError("a bug in our own code")
+
+    monkeypatch.setattr(reading, "_text_of", broken)
+    with pytest.raises(AttributeError, match="our own code"):
+        _opened(HEAD + text("body"))
+
+
+def test_html_too_complex_to_show_falls_back_to_its_text_part() -> None:
+    html = "<div>" * 30_000 + "Rich"
+    raw = HEAD + multipart("alternative", text("Plain version"), text(html, "text/html"))
+    opened = _opened(raw)
+    assert opened.html is not None
+    assert "Plain version" in opened.html
+    assert "<div>" not in opened.html
+
+
+_JUNK = st.lists(
+    st.sampled_from(
+        [";", "=", "*", "'", '"', "\x00", "\\", "(", ")", "%", "\xff", "\u00e9", "=?utf-8?q?",
+         "=?x?b?", "?=", " ", "a", "0", "*0*", "*1", "''", "%ZZ", "<", ">", "@", ",", ":",
+         "utf-8", "\x80", "name", "filename", "boundary", "charset", "start"]
+    ),
+    max_size=12,
+).map("".join)  # fmt: skip
+_TYPES = st.sampled_from(
+    ["text/plain", "text/html", "multipart/mixed", "multipart/alternative",
+     "multipart/related", "multipart/signed", "image/png", "message/rfc822",
+     "application/pkcs7-mime", "application/octet-stream", "x/y"]
+)  # fmt: skip
+
+
+@st.composite
+def _entity(draw: st.DrawFn, depth: int = 0) -> bytes:
+    ctype = draw(_TYPES)
+    fields = [f"Content-Type: {ctype}{draw(_JUNK)}"]
+    for name in draw(st.lists(st.sampled_from(
+        ["Content-Disposition: attachment; filename", "Content-Disposition: inline; name",
+         "Content-Transfer-Encoding: base64", "Content-Transfer-Encoding: x-uuencode",
+         "Content-ID: <", "Subject: =?utf-8?b?", "Reply-To: "]), max_size=3)):  # fmt: skip
+        fields.append(name + draw(_JUNK))
+    if ctype.startswith("multipart/") and depth < 3:
+        boundary = f"q{depth}" + draw(st.sampled_from(["", "\xff", "*", " x"]))
+        fields[0] = f'Content-Type: {ctype}; boundary="{boundary}"{draw(_JUNK)}'
+        parts = draw(st.lists(_entity(depth + 1), max_size=3))
+        delimiter = f"--{boundary}\r\n".encode("utf-8", "surrogateescape")
+        body = b"".join(delimiter + part + b"\r\n" for part in parts) + delimiter[:-2] + b"--"
+    elif ctype == "message/rfc822" and depth < 3:
+        body = draw(_entity(depth + 1))
+    else:
+        body = ("hello " + draw(_JUNK)).encode("utf-8", "surrogateescape")
+    head = "\r\n".join(fields).encode("utf-8", "surrogateescape")
+    return head + b"\r\n\r\n" + body
+
+
+@given(_entity())
+def test_hostile_mime_never_breaks_reading(entity: bytes) -> None:
+    # The email package raises ValueError, IndexError, TypeError... on such input; reading
+    # must still show the message (structured, or as its source text).
+    opened = _opened(HEAD + entity)
+    assert opened.headers.from_ == "Alice <alice@example.com>"
+    assert (
+        opened.text is not None
+        or opened.html is not None
+        or opened.attachments
+        or (b"\r\n\r\nhello" not in entity)
+    )

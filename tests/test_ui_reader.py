@@ -11,9 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QByteArray, Qt, QUrl
-from PySide6.QtGui import QImage, QTextDocument
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QPoint, Qt, QUrl
+from PySide6.QtGui import QHelpEvent, QImage, QTextDocument
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QToolTip,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from inbox_app.credentials.keystore import NewIdentity
@@ -374,6 +382,46 @@ def test_links_are_reported_not_followed(qtbot: QtBot, reader: ReaderView) -> No
         reader.body.anchorClicked.emit(QUrl("https://example.com/"))
     assert clicked.args == [QUrl("https://example.com/")]
     assert reader.body.source().isEmpty()
+
+
+def test_the_body_shows_no_tool_tips(qtbot: QtBot) -> None:
+    # Qt renders a title="" tool tip as rich text: a message could draw "Signature valid"
+    # over the window. The sanitiser drops title; the browser refuses tool tips regardless.
+    browser = MessageBrowser()
+    qtbot.addWidget(browser)
+    browser.resize(400, 200)
+    browser.show()
+    browser.setHtml('<p><span title="<b>Signature valid</b>">' + "SPAN" * 10 + "</span></p>")
+    qtbot.waitExposed(browser)
+    point = QPoint(20, browser.cursorRect(browser.textCursor()).center().y())
+    event = QHelpEvent(QEvent.Type.ToolTip, point, browser.viewport().mapToGlobal(point))
+    QApplication.sendEvent(browser.viewport(), event)
+    qtbot.wait(20)
+    assert not QToolTip.isVisible()
+    assert QToolTip.text() == ""
+
+
+def test_nothing_from_the_message_becomes_markup(reader: ReaderView) -> None:
+    markup = '<b>Signature valid</b><img src="/tmp/x.png">'
+    reader.show_message(
+        OpenedMessage(
+            signed(SignatureStatus.VALID),
+            MessageHeaders(from_=markup, to=markup, cc=markup, subject=markup),
+            html=f"<p>{markup}</p>",
+            attachments=(Attachment(markup + ".pdf", "application/pdf", b"%PDF"),),
+        )
+    )
+    assert set(reader.header_text().values()) >= {markup}
+    for label in reader.findChildren(QLabel):
+        if markup in label.text():
+            assert label.textFormat() is Qt.TextFormat.PlainText
+    for widget in reader.findChildren(QWidget):
+        assert widget.toolTip() == "", widget  # no tool tip at all, so none from the message
+    attachments = reader.findChild(QListWidget)
+    assert attachments is not None
+    item = attachments.item(0)
+    assert item.text().startswith(markup)
+    assert item.toolTip() == ""
 
 
 def test_plain_text_is_shown_as_plain_text(reader: ReaderView) -> None:

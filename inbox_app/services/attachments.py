@@ -7,8 +7,12 @@ window paints.
 from __future__ import annotations
 
 import enum
+import os
 import re
+import shutil
+import stat
 import tempfile
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,28 +45,40 @@ class Attachment:
 # ---------------------------------------------------------------------------- attachments
 
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-_WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)(\..*)?", re.IGNORECASE)
+# Device names Windows reserves whatever follows them ("con .txt" and "COM¹" included).
+_WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|(com|lpt)[\d¹²³])\s*(\..*)?", re.IGNORECASE)
 _MAX_NAME_BYTES = 200
-# Opening these hands the attachment to a program that runs it: save it instead, knowingly.
-_RUNS_CODE = frozenset(
+# What "Open" may hand to the desktop, by extension: documents, pictures and sound that
+# their usual programs show rather than run. An allow-list, because a list of the dangerous
+# types is never complete (.library-ms, .terminal, .fileloc...). Office documents only in
+# their macro-free formats (not .docm, .xlsm or the old binary .doc/.xls). Not web pages
+# (html, svg, xhtml, mht: a browser would load their remote content), not archives (one
+# double-click from running what they hold), not certificates or profiles (the system's
+# installer would take them, not this application's). Anything else can still be saved.
+_OPENABLE = frozenset(
     {
-        "app", "appimage", "bat", "cmd", "com", "cpl", "desktop", "exe", "hta", "jar", "js",
-        "jse", "lnk", "msi", "msp", "pif", "ps1", "py", "reg", "scr", "sh", "url", "vbe",
-        "vbs", "ws", "wsf", "command", "run", "bin", "elf", "deb", "rpm", "apk", "dmg", "pkg",
+        "pdf", "txt", "csv", "ics", "vcf",
+        "docx", "xlsx", "pptx", "odt", "ods", "odp",
+        "png", "jpg", "jpeg", "gif", "webp", "bmp", "heic", "tif", "tiff",
+        "mp3", "m4a", "wav", "ogg", "mp4", "mov", "webm",
     }
 )  # fmt: skip
+# open_copy's private directories (the prefix remove_stale_open_copies looks for).
+_OPEN_COPY_PREFIX = "inbox-open-"
 
 
 def safe_filename(name: str | None, fallback: str = "attachment") -> str:
     """A file name from a message, made harmless to save or show.
 
     No directories (``../``, ``C:\\``), no control or format characters (a right-to-left
-    override can make ``exe.pdf`` look like ``fdp.exe``), no leading dots, no characters
-    Windows refuses, and not too long (the extension is kept).
+    override can make ``exe.pdf`` look like ``fdp.exe``), no leading dots, no trailing dots
+    or spaces, no characters Windows refuses, and not too long (the extension is kept).
     """
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
     name = re.sub(r'[<>:"|?*]', "_", name).strip().lstrip(".").strip()
+    # Windows drops trailing dots and spaces: "invoice.exe." would be saved as invoice.exe.
+    name = name.rstrip(". ")
     if _WINDOWS_RESERVED.fullmatch(name):
         name = "_" + name
     if len(name.encode()) > _MAX_NAME_BYTES:
@@ -71,7 +87,7 @@ def safe_filename(name: str | None, fallback: str = "attachment") -> str:
             stem, extension = name, ""
         budget = _MAX_NAME_BYTES - len(extension.encode()) - 1
         stem = stem.encode()[:budget].decode(errors="ignore")
-        name = f"{stem}.{extension}" if extension else stem
+        name = f"{stem}.{extension}" if extension else stem.rstrip(". ")
     return name or fallback
 
 
@@ -88,9 +104,13 @@ def attachment_kind(filename: str, content_type: str) -> AttachmentKind:
 
 
 def may_open(attachment: Attachment) -> bool:
-    """Whether "Open" may hand the attachment to the desktop: never for programs."""
-    extension = attachment.filename.rpartition(".")[2].lower()
-    return "." not in attachment.filename or extension not in _RUNS_CODE
+    """Whether "Open" may hand the attachment to the desktop: only for types known safe.
+
+    The desktop chooses the program by the file name's extension, so that is what decides,
+    after the name has been through :func:`safe_filename` as the copy's will have been.
+    """
+    stem, dot, extension = safe_filename(attachment.filename).rpartition(".")
+    return bool(dot and stem) and extension.lower() in _OPENABLE
 
 
 def save_attachment(attachment: Attachment, path: Path) -> None:
@@ -116,9 +136,49 @@ def open_copy(attachment: Attachment, *, directory: Path | None = None) -> Path:
         StorageError: the copy could not be written.
     """
     try:
-        private = Path(tempfile.mkdtemp(prefix="inbox-open-", dir=directory))
+        private = Path(tempfile.mkdtemp(prefix=_OPEN_COPY_PREFIX, dir=directory))
     except OSError as exc:
         raise StorageError(f"cannot write a copy of {attachment.filename}: {exc}") from exc
     path = private / safe_filename(attachment.filename)
     atomic_write(path, attachment.data, mode=0o600)
     return path
+
+
+def remove_stale_open_copies(
+    directory: Path | None = None, *, older_than_seconds: float = 24 * 3600
+) -> int:
+    """Remove the private copies that earlier sessions left behind (call it at startup).
+
+    The copies :func:`open_copy` makes stay while the application runs, since the program
+    they were handed to may still be reading them; a session that crashed or was killed
+    never removes its own. Only this user's ``inbox-open-*`` directories are touched (not
+    links to them), and only those older than ``older_than_seconds``, so another running
+    instance keeps the copies it has just opened.
+
+    Args:
+        directory: where :func:`open_copy` put them (default: the system's temp dir).
+        older_than_seconds: how long since a directory was last changed.
+
+    Returns:
+        How many directories were removed.
+    """
+    base = directory if directory is not None else Path(tempfile.gettempdir())
+    try:
+        entries = [entry for entry in base.iterdir() if entry.name.startswith(_OPEN_COPY_PREFIX)]
+    except OSError:
+        return 0
+    uid = os.getuid() if hasattr(os, "getuid") else None  # Windows: the temp dir is per user
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for entry in entries:
+        try:
+            info = entry.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_mtime > cutoff:
+            continue
+        if uid is not None and info.st_uid != uid:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed += not entry.exists()
+    return removed

@@ -151,19 +151,27 @@ def opened_from_report(
             report, headers, decryption_key=key_name, decryption_key_valid_until=key_end
         )
     found = _Found()
-    try:
-        root = _PARSER.parsebytes(report.inner)
-        _visit(root, found, root=True, wants_body=True)
-    except (*_HEADER_ERRORS, RecursionError):
-        # A structure the email package cannot parse or walk: show the verified entity as
-        # source text rather than nothing (it is what was signed or decrypted, unformatted).
+    root = _parse(report.inner)
+    if root is not None:
+        try:
+            _visit(root, found, root=True, wants_body=True)
+        except _UnreadableError:
+            root = None
+    if root is None:
+        # A structure the email package cannot parse or write back: show the verified entity
+        # as source text rather than nothing (it is what was signed or decrypted, unformatted).
+        # Only the package's own failures land here; a bug in the walk is not hidden.
         root = _parse_header(report.inner)
         found = _Found(texts=[report.inner.decode("utf-8", errors="replace")])
+    text = _newlines("\n".join(found.texts)) if found.texts else None
+    html = None
+    if found.html is not None:
+        html = sanitize_html(_newlines(found.html), text_alternative=text)
     return OpenedMessage(
         report,
         _headers(root, report.protected_headers),
-        text=_newlines("\n".join(found.texts)) if found.texts else None,
-        html=sanitize_html(_newlines(found.html)) if found.html is not None else None,
+        text=text,
+        html=html,
         attachments=tuple(found.attachments),
         inline=found.inline,
         decryption_key=key_name,
@@ -211,16 +219,35 @@ _PARSER = BytesParser(policy=email.policy.compat32)
 # Re-serialising an attached message or a nested signed part: CRLF, no refolding, so its
 # bytes stay as they came (and a signature over them can still be checked elsewhere).
 _AS_RECEIVED = email.policy.compat32.clone(linesep="\r\n", max_line_length=0)
-# What a malformed field can make the email package raise while decoding it.
-_HEADER_ERRORS = (ValueError, TypeError, IndexError, LookupError, AttributeError, AssertionError)
+# What the email package raises while parsing a message, reading a parameter or a charset
+# from it, or writing a part back out: ValueError for a NUL in an RFC 2231 charset or an
+# 8-bit boundary (UnicodeEncodeError), LookupError for an unknown charset.
+_PACKAGE_ERRORS = (ValueError, LookupError)
+# What email.headerregistry's parser raises on a malformed field value, besides those: found
+# by fuzzing "From: 10<" (IndexError), an address list holding a group (AttributeError: no
+# local_part), "; !x=?x?q?.'*, .[''" (TypeError); its parser also asserts on input it does
+# not expect. Caught only around decoding one field.
+_FIELD_ERRORS = (*_PACKAGE_ERRORS, TypeError, IndexError, AttributeError, AssertionError)
 _MAX_DEPTH = 32
+
+
+class _UnreadableError(Exception):
+    """The email package could not write a part back out (a hostile boundary, deep nesting)."""
+
+
+def _parse(raw: bytes) -> Message | None:
+    """The whole entity parsed, or None when the email package cannot parse it."""
+    try:
+        return _PARSER.parsebytes(raw)
+    except _PACKAGE_ERRORS:  # "embedded null character": a NUL in an RFC 2231 boundary
+        return None
 
 
 def _parse_header(raw: bytes) -> Message:
     """Only the header fields of ``raw`` (an empty message if even they cannot be parsed)."""
     try:
         return _PARSER.parsebytes(raw, headersonly=True)
-    except _HEADER_ERRORS:
+    except _PACKAGE_ERRORS:
         return Message()
 
 
@@ -241,7 +268,7 @@ def _headers(message: Message, protected: dict[str, str] | None) -> MessageHeade
     if dates:
         try:
             date = email.policy.default.header_factory("date", _unescape(dates[0])).datetime
-        except _HEADER_ERRORS:
+        except _FIELD_ERRORS:
             date = None
     return MessageHeaders(
         from_=value("from"),
@@ -258,7 +285,7 @@ def _decoded(name: str, raw_value: str) -> str:
     value = _unescape(raw_value)
     try:
         return one_line(str(email.policy.default.header_factory(name, value)))
-    except _HEADER_ERRORS:
+    except _FIELD_ERRORS:
         return one_line(value)
 
 
@@ -380,7 +407,10 @@ def _visit_related(
     """RFC 2387: the start part is the body, the others are the resources it refers to."""
     if not children:
         return
-    start = part.get_param("start")
+    try:
+        start = part.get_param("start")
+    except _PACKAGE_ERRORS:
+        start = None
     index = 0
     if isinstance(start, str):
         wanted = _content_id(start)
@@ -449,7 +479,7 @@ def _raw_filename(part: Message) -> str | None:
         try:
             parsed = email.policy.default.header_factory(field_name, _unescape(raw))
             name = parsed.params.get(param)
-        except _HEADER_ERRORS:
+        except _FIELD_ERRORS:
             continue
         if isinstance(name, str) and name:
             return _decoded("subject", name) if "=?" in name else name
@@ -459,7 +489,7 @@ def _raw_filename(part: Message) -> str | None:
 def _cid_of(part: Message) -> str | None:
     try:
         value = part.get("content-id")
-    except _HEADER_ERRORS:
+    except _PACKAGE_ERRORS:
         return None
     return _content_id(str(value)) if value is not None else None
 
@@ -471,11 +501,24 @@ def _content_id(value: str) -> str:
 def _data_of(part: Message) -> bytes:
     if part.get_content_maintype() == "message" and part.is_multipart():
         # The email package parsed the attached message(s): serialise what it holds.
-        return b"".join(m.as_bytes(policy=_AS_RECEIVED) for m in _children(part))
+        return b"".join(_as_received(m) for m in _children(part))
     if part.is_multipart():
-        return part.as_bytes(policy=_AS_RECEIVED)  # a nested signed part, as a whole entity
+        return _as_received(part)  # a nested signed part, as a whole entity
     data = part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
+
+
+def _as_received(part: Message) -> bytes:
+    """A parsed entity written back out as it came.
+
+    Raises:
+        _UnreadableError: the email package cannot write it (an 8-bit boundary, or nesting
+            deeper than its recursive generator goes).
+    """
+    try:
+        return part.as_bytes(policy=_AS_RECEIVED)
+    except (*_PACKAGE_ERRORS, RecursionError) as exc:
+        raise _UnreadableError(str(exc)) from exc
 
 
 def _text_of(part: Message) -> str:
@@ -485,7 +528,7 @@ def _text_of(part: Message) -> str:
         return ""
     try:
         charset = part.get_content_charset() or "utf-8"
-    except _HEADER_ERRORS:
+    except _PACKAGE_ERRORS:  # a NUL in the charset's name
         charset = "utf-8"
     if charset in ("us-ascii", "ascii"):
         charset = "utf-8"  # a superset: mislabelled 8-bit text is common

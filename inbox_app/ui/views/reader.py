@@ -3,7 +3,10 @@
 What is displayed comes from an :class:`~inbox_app.services.reading.OpenedMessage`, built off
 the GUI thread from the engine's report. The body browser never loads anything by itself:
 ``cid:`` images are served from the message's own parts, every other URL (http, https,
-file, relative, data) gets an empty answer, and links are reported, never followed.
+file, relative, data) gets an empty answer, and links are reported, never followed. Nothing
+the message says becomes markup outside the body: header fields are plain-text labels,
+attachment names plain list items, and the body shows no tool tips (Qt would render one as
+rich text, drawn over the window like the application's own).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QCoreApplication, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -63,6 +66,12 @@ class MessageBrowser(QTextBrowser):
         self.setReadOnly(True)
         self.setSearchPaths([])
         self.anchorClicked.connect(self.link_clicked)
+
+    def viewportEvent(self, event: QEvent) -> bool:  # Qt's name
+        """Swallow tool tips: the sanitiser drops ``title``, and this holds even without it."""
+        if event.type() == QEvent.Type.ToolTip:
+            return True
+        return super().viewportEvent(event)
 
     def set_inline(self, inline: dict[str, tuple[str, bytes]]) -> None:
         """The message's ``cid:`` resources (Content-ID -> (type, bytes))."""
