@@ -325,7 +325,7 @@ def test_adversarial_nesting_lays_out_quickly(qapp: QApplication, closed: bool) 
 def test_much_content_inside_nested_tables_lays_out_in_bounded_time(qapp: QApplication) -> None:
     # Layout time doubles per table level for everything inside: the more a message holds,
     # the fewer table levels it keeps.
-    html = "<table><tr><td>" * 5 + "<p>Some words of a paragraph.</p>" * 9000
+    html = "<table><tr><td>" * 5 + "<p>Some words of a paragraph.</p>" * 6000
     cleaned = sanitize_html(html)
     assert shape_of(cleaned).max_tables < 5
     browser = QTextBrowser()

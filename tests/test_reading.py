@@ -401,6 +401,22 @@ def test_an_unwritable_nested_part_shows_the_source() -> None:
     assert opened.headers.from_ == "Alice <alice@example.com>"
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("10<", id="IndexError"),
+        pytest.param("a:;.", id="AttributeError-group-has-no-local_part"),
+        pytest.param("; !x=?x?q?.'*, .['']", id="TypeError"),
+    ],
+)
+def test_fields_the_email_package_cannot_decode_are_shown_raw(value: str) -> None:
+    # Python 3.11's header parser raises these on such To: fields.
+    raw = HEAD.replace(b"To: bob@example.org", b"To: " + value.encode()) + text("body")
+    opened = _opened(raw)
+    assert opened.headers.to == " ".join(value.split())  # as it came, on one line
+    assert opened.text == "body\n"
+
+
 def test_a_bug_in_the_walk_is_not_shown_as_source(monkeypatch: pytest.MonkeyPatch) -> None:
     # Only the email package's failures fall back to the source text; ours must surface.
     def broken(part: object) -> str:
