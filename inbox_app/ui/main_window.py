@@ -280,6 +280,7 @@ class MainWindow(QMainWindow):
     def start(self, *, sync: bool = True) -> None:
         """Load the folder tree, select the first inbox, and (optionally) sync."""
         self.refresh_tree(select_inbox=True)
+        self._bridge.run(_clean_old_attachment_copies, lambda _count: None)
         if sync:
             self.sync_all()
             self._timer.start()
@@ -776,6 +777,13 @@ def list_verdict(opened: OpenedMessage) -> tuple[str, str | None]:
     level = banner_content(report).level
     verdict = {BannerLevel.GOOD: "valid", BannerLevel.DANGER: "danger"}.get(level, "warning")
     return security, verdict
+
+
+def _clean_old_attachment_copies(_services: InboxServices) -> int:
+    # Copies handed to other programs ("Open") that a crash left behind, a day on.
+    from inbox_app.services.attachments import remove_stale_open_copies  # noqa: PLC0415
+
+    return remove_stale_open_copies()
 
 
 def _by_folder(summaries: list[MessageSummary]) -> dict[tuple[str, str], list[int]]:
