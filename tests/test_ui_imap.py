@@ -69,3 +69,44 @@ def test_a_missing_password_is_asked_for_then_mail_syncs(
         lambda: "\\Seen" not in window.messages.summary(window.messages.row_of(uid)).flags,  # type: ignore[arg-type, union-attr]
         timeout=WAIT,
     )
+
+
+def test_new_mail_is_pushed_into_the_list_with_idle(
+    qtbot, dovecot: Dovecot, tmp_path: Path
+) -> None:
+    from inbox_app.services.push import PushWatcher
+
+    home = tmp_path / "push-home"
+    secrets = MemorySecretStore()
+    InboxServices(home, secrets).accounts.add_server(
+        "work", "alice@example.com",
+        imap=f"{dovecot.host}:{dovecot.imaps_port}", smtp=f"{dovecot.host}:25",
+        username=dovecot.user, password=dovecot.password, tls="ssl",
+        ca_file=str(dovecot.ca_file),
+    )  # fmt: skip
+    dovecot.seed("INBOX", [message(subject="Before")])
+
+    def factory() -> InboxServices:
+        return InboxServices(home, secrets)
+
+    runtime = Runtime(factory)
+    bridge = Bridge(runtime)
+    push = PushWatcher(
+        factory, on_change=bridge.report_change, on_error=bridge.report_failure, window=1.0
+    )
+    main = MainWindow(bridge, clock=lambda: NOW, push=push)
+    qtbot.addWidget(main)
+    main.show()
+    try:
+        main.start(sync=True)
+        qtbot.waitUntil(lambda: main.messages.rowCount() >= 1, timeout=WAIT)
+        qtbot.waitUntil(lambda: push.watching() == ["work"], timeout=WAIT)
+        before = main.messages.rowCount()
+        # Another client delivers: the server pushes it (no timer, no click).
+        dovecot.seed("INBOX", [message(subject="Pushed")])
+        qtbot.waitUntil(lambda: main.messages.rowCount() == before + 1, timeout=WAIT)
+        assert main.messages.summary(0).subject == "Pushed"  # type: ignore[union-attr]
+    finally:
+        main.close()
+        runtime.close()
+    qtbot.waitUntil(lambda: push.watching() == [], timeout=WAIT)

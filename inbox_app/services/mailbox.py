@@ -308,6 +308,30 @@ class Mailbox:
             imap.idle(timeout)
         return self.sync(name)
 
+    def wait_for_change(
+        self,
+        name: str,
+        *,
+        folder: str = "INBOX",
+        stop: Callable[[], bool],
+        window: float = 25.0,
+    ) -> bool:
+        """Wait in IDLE (RFC 2177) on one connection until the folder changes (True) or
+        ``stop()`` says to give up (False); nothing is synced here.
+
+        The wait is cut into ``window``-second IDLE rounds so that ``stop`` is looked at
+        regularly (and the server sees DONE/IDLE well within RFC 2177's 29 minutes).
+        """
+        account = self._accounts.get(name)
+        if account.local:
+            raise AccountError("a local account has no server to watch")
+        with self._connect(account) as imap:
+            imap.select(folder, readonly=True)
+            while not stop():
+                if imap.idle(window):
+                    return True
+        return False
+
     def _connect(self, account: Account) -> ImapSession:
         """Log in, retrying a failed connection with backoff (never a refused login)."""
         server = account.imap

@@ -100,7 +100,13 @@ def run(
     wake.start(250)
     runtime = Runtime(factory)
     bridge = Bridge(runtime)
-    window = MainWindow(bridge)
+    push = None
+    if not demo:  # the demo's only account is local: nothing to push
+        from inbox_app.services.push import PushWatcher  # noqa: PLC0415
+
+        # Each watcher thread gets services of its own (its own store connection).
+        push = PushWatcher(factory, on_change=bridge.report_change, on_error=bridge.report_failure)
+    window = MainWindow(bridge, push=push)
     # macOS: a file opened from Finder while Inbox runs arrives as an event, not as argv.
     if isinstance(app, InboxApplication):
         app.file_open_requested.connect(window.open_path_named)

@@ -32,12 +32,14 @@ class Bridge(QObject):
     Signals:
         busy_changed(bool): whether any job is running or queued.
         progress(str): a one-line progress message from a running job.
+        account_changed(str): the server says this account's mail changed (IDLE push).
         failed(str): a user-facing error of a job that had no failure callback.
         crashed(object): an unexpected exception (a bug) of any job, for the crash report.
     """
 
     busy_changed = Signal(bool)
     progress = Signal(str)
+    account_changed = Signal(str)
     failed = Signal(str)
     crashed = Signal(object)
     _finished = Signal(int, object, object)
@@ -71,6 +73,14 @@ class Bridge(QObject):
     def report_progress(self, message: str) -> None:
         """Thread-safe: jobs call this (signals cross threads queued)."""
         self.progress.emit(message)
+
+    def report_change(self, account: str) -> None:
+        """Thread-safe: the push watcher calls this when a server reports a change."""
+        self.account_changed.emit(account)
+
+    def report_failure(self, account: str, message: str) -> None:
+        """Thread-safe: a background failure that is not a job's (one line)."""
+        self.failed.emit(f"{account}: {message}")
 
     @Slot(int, object, object)
     def _deliver(self, job_id: int, result: object, error: object) -> None:

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from inbox_app.services.app import InboxServices
     from inbox_app.services.compose import Composition
+    from inbox_app.services.push import PushWatcher
     from inbox_app.services.reading import OpenedMessage
     from inbox_app.services.summaries import MessageSummary
     from inbox_app.services.syncing import SyncAllResult
@@ -74,11 +75,17 @@ class MainWindow(QMainWindow):
     """
 
     def __init__(
-        self, bridge: Bridge, *, clock: Clock = utc_now, parent: QWidget | None = None
+        self,
+        bridge: Bridge,
+        *,
+        clock: Clock = utc_now,
+        push: PushWatcher | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._bridge = bridge
         self._clock = clock
+        self._push = push  # IDLE watchers for server accounts (None: the timer only)
         self._opened: OpenedMessage | None = None
         self._composers: list[QWidget] = []
         self._search_results = False
@@ -144,6 +151,7 @@ class MainWindow(QMainWindow):
         bridge.crashed.connect(self.errors.show_crash)
         bridge.progress.connect(self._progress)
         bridge.busy_changed.connect(self._busy)
+        bridge.account_changed.connect(self._pushed)
 
         self._tray: QSystemTrayIcon | None = None
         self._timer = QTimer(self)
@@ -306,6 +314,10 @@ class MainWindow(QMainWindow):
     def _tree_arrived(self, tree: list[AccountRow], select_inbox: bool) -> None:
         current = self.messages.location
         self.folders.set_tree(tree)
+        if self._push is not None:
+            for account in tree:
+                if not account.local:
+                    self._push.watch(account.name)
         self.folder_view.expandAll()
         index = QModelIndex()
         if current is not None:
@@ -505,6 +517,11 @@ class MainWindow(QMainWindow):
         dialog.destroyed.connect(lambda _=None: setattr(self, "password_dialog", None))
         dialog.textValueSelected.connect(accepted)
         dialog.open()
+
+    @Slot(str)
+    def _pushed(self, account: str) -> None:
+        """The server said an account's mail changed: sync (once, if one is running)."""
+        self.sync_all()
 
     def notify_new_mail(self, count: int) -> None:
         """A desktop notification (through the system tray, where there is one)."""
@@ -739,6 +756,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
+        if self._push is not None:
+            self._push.stop()
         for composer in list(self._composers):
             composer.close()
         super().closeEvent(event)

@@ -49,6 +49,7 @@ class AccountRow(NamedTuple):
     name: str
     email: str
     folders: tuple[FolderRow, ...]
+    local: bool = False  # a Maildir account: no server, nothing to push
 
 
 def read_tree(services: InboxServices) -> list[AccountRow]:
@@ -60,7 +61,7 @@ def read_tree(services: InboxServices) -> list[AccountRow]:
             for f in services.mailbox.folders(account.name)
         ]
         folders.sort(key=lambda f: (_ROLE_ORDER.get(f.role or "", 9), f.name.lower()))
-        rows.append(AccountRow(account.name, account.email, tuple(folders)))
+        rows.append(AccountRow(account.name, account.email, tuple(folders), account.local))
     return rows
 
 
