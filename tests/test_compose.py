@@ -15,10 +15,12 @@ import pytest
 
 from inbox_app.credentials.keystore import NewIdentity
 from inbox_app.credentials.secrets import MemorySecretStore
+from inbox_app.errors import InboxError
 from inbox_app.fileio import StorageError
 from inbox_app.services.app import InboxServices
 from inbox_app.services.compose import (
     MEMORY_ONLY,
+    UNREADABLE,
     AttachedFile,
     ComposeError,
     Composition,
@@ -27,6 +29,8 @@ from inbox_app.services.compose import (
     attachment_from_file,
     blocking_reason,
     build_message,
+    composition_from_draft,
+    drafts,
     forward_of,
     html_to_text,
     is_valid_address,
@@ -662,3 +666,100 @@ def test_a_draft_the_server_cannot_take_stays_local(services: InboxServices) -> 
         services, Composition("work", draft_id=saved.draft_id), now=NOW, upload=False
     )
     assert quiet == dataclasses.replace(saved, detail="Draft saved")
+
+
+# -- drafts read back --------------------------------------------------------------------
+
+
+def written(services: InboxServices, *, encrypt: bool, sign: bool = True) -> Composition:
+    """Everything a draft can hold, saved; returns it with its draft id."""
+    c = Composition(
+        "local",
+        to=('"Doe, John" <john@example.net>', f"Bob <{BOB}>"), cc=("carol@example.net",),
+        bcc=("dave@example.com",), subject="Grüße zum Plan", body="Hello,\n\nthe plan.\n-- \nA",
+        attachments=(
+            AttachedFile("notes.txt", "text/plain", b"plain notes\n"),
+            AttachedFile("data.bin", "application/octet-stream", bytes(range(256))),
+        ),
+        sign=sign, encrypt=encrypt, in_reply_to="<orig@example.org>",
+        references=("<first@example.org>",),
+    )  # fmt: skip
+    saved = save_draft(services, c, now=NOW)
+    assert saved.stored
+    return dataclasses.replace(c, draft_id=saved.draft_id)
+
+
+@pytest.mark.parametrize("encrypt", [False, True])
+def test_a_draft_reopens_as_it_was_written(services: InboxServices, encrypt: bool) -> None:
+    c = written(services, encrypt=encrypt)
+    assert c.draft_id is not None
+    reopened = composition_from_draft(services, "local", c.draft_id, now=NOW)
+    assert reopened == c
+    # Saved again from there, it replaces the same draft and reopens the same.
+    again = save_draft(services, dataclasses.replace(reopened, body="changed"), now=NOW)
+    assert again.draft_id == c.draft_id
+    assert len(services.mailbox.store.drafts("local")) == 1
+    reopened = composition_from_draft(services, "local", c.draft_id, now=NOW)
+    assert reopened == dataclasses.replace(c, body="changed")
+
+
+def test_a_reopened_draft_keeps_sign_off(services: InboxServices) -> None:
+    c = written(services, encrypt=True, sign=False)
+    assert c.draft_id is not None
+    reopened = composition_from_draft(services, "local", c.draft_id, now=NOW)
+    assert (reopened.sign, reopened.encrypt) == (False, True)
+
+
+def test_drafts_are_listed_with_subjects_decrypted(services: InboxServices) -> None:
+    clear = written(services, encrypt=False)
+    secret = written(services, encrypt=True)
+    empty = save_draft(services, Composition("local"), now=NOW)
+    listed = drafts(services, "local", now=NOW)
+    assert {info.id for info in listed} == {clear.draft_id, secret.draft_id, empty.draft_id}
+    by_id = {info.id: info for info in listed}
+    recipients = ("john@example.net", BOB, "carol@example.net", "dave@example.com")
+    for c, encrypted in ((clear, False), (secret, True)):
+        info = by_id[c.draft_id]
+        assert (info.subject, info.recipients) == ("Grüße zum Plan", recipients)
+        assert info.encrypted is encrypted
+        assert info.readable
+        assert info.updated_at.tzinfo is not None
+    assert by_id[empty.draft_id].subject == ""
+    assert by_id[empty.draft_id].recipients == ()
+    stored = {d.id: d.raw for d in services.mailbox.store.drafts("local")}
+    assert b"Plan" in stored[clear.draft_id]
+    assert b"Plan" not in stored[secret.draft_id]  # the subject is protected on disk
+    assert drafts(services, "other", now=NOW) == []
+
+
+def test_a_draft_that_cannot_be_read_is_listed_as_such(services: InboxServices) -> None:
+    secret = written(services, encrypt=True)
+    store = services.mailbox.store
+    (stored,) = store.drafts("local")
+    damaged = stored.raw[: len(stored.raw) // 2]  # the CMS cut short
+    damaged_id = store.save_draft("local", damaged)
+    hostile_id = store.save_draft(
+        "local",
+        b"To: 10<, =?x?q?\x00?=\r\nSubject: =?utf-8?b?<b>?=\r\nX-Inbox-Draft: \xff\r\n\r\nx",
+    )
+    by_id = {info.id: info for info in drafts(services, "local", now=NOW)}
+    assert by_id[damaged_id].subject == UNREADABLE
+    assert not by_id[damaged_id].readable
+    assert by_id[damaged_id].encrypted
+    assert by_id[damaged_id].recipients[:2] == ("john@example.net", BOB)  # outer copies
+    assert by_id[secret.draft_id].readable
+    assert by_id[hostile_id].readable
+    with pytest.raises(ComposeError, match=r"^this draft cannot be read: "):
+        composition_from_draft(services, "local", damaged_id, now=NOW)
+    hostile = composition_from_draft(services, "local", hostile_id, now=NOW)
+    assert (hostile.body, hostile.sign, hostile.encrypt) == ("x", False, False)
+    with pytest.raises(ComposeError, match="no longer exists"):
+        composition_from_draft(services, "local", 999, now=NOW)
+    # Another keyring (the key cannot be unwrapped): listed, unreadable, no crash.
+    elsewhere = InboxServices(services.home, MemorySecretStore())
+    by_id = {info.id: info for info in drafts(elsewhere, "local", now=NOW)}
+    assert by_id[secret.draft_id].subject == UNREADABLE
+    assert by_id[secret.draft_id].encrypted
+    assert by_id[hostile_id].readable
+    with pytest.raises(InboxError, match="keyring"):  # user-facing: it can be fixed
+        composition_from_draft(elsewhere, "local", secret.draft_id, now=NOW)

@@ -10,12 +10,19 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton, QWidget
 
 from inbox_app.credentials.keystore import NewIdentity
 from inbox_app.credentials.secrets import MemorySecretStore
 from inbox_app.services.app import InboxServices
-from inbox_app.services.compose import MEMORY_ONLY, Composition, reply_to
+from inbox_app.services.compose import (
+    MEMORY_ONLY,
+    ComposeError,
+    Composition,
+    composition_from_draft,
+    reply_to,
+    save_draft,
+)
 from inbox_app.services.reading import MessageHeaders, OpenedMessage
 from inbox_app.services.runtime import Runtime
 from inbox_app.smime import Report
@@ -377,3 +384,135 @@ def test_closing_with_jobs_in_flight_is_safe(qtbot: Any, env: Env) -> None:
     qtbot.waitUntil(lambda: not env.bridge.is_busy(), timeout=WAIT)
     (draft,) = env.services().mailbox.store.drafts("local")
     assert b"gone soon" in draft.raw
+
+
+# -- closing without losing what was written ----------------------------------------------
+
+
+def memory_only_composer(qtbot: Any, env: Env) -> ComposerWindow:
+    """A composer of an encrypted message from an account without an encryption certificate."""
+    env.services().accounts.add_local("other", "nobody@example.com")
+    start = reply_to(encrypted_mail("quoted\n"), account="other")
+    window = ComposerWindow(env.bridge, "other", start, now=lambda: NOW)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(window.sign_box.isEnabled, timeout=WAIT)
+    return window
+
+
+def answer(qtbot: Any, window: ComposerWindow, button: QMessageBox.StandardButton) -> str:
+    """Wait for the "Discard this message?" box, click ``button``; returns what it said."""
+    qtbot.waitUntil(lambda: window.discard_question is not None, timeout=WAIT)
+    box = window.discard_question
+    assert box is not None
+    assert box.text() == "Discard this message?"
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    labels = [label for label in box.findChildren(QLabel) if label.text()]
+    assert labels
+    assert all(label.textFormat() == Qt.TextFormat.PlainText for label in labels)
+    said = box.informativeText()
+    box.button(button).click()
+    assert window.discard_question is None
+    return said
+
+
+def test_closing_with_a_memory_only_draft_asks_and_cancel_keeps_the_window(
+    qtbot: Any, env: Env
+) -> None:
+    window = memory_only_composer(qtbot, env)
+    qtbot.keyClicks(window.body_edit, "typed")
+    assert not window.close()  # the autosave is still pending: it is saved first
+    said = answer(qtbot, window, QMessageBox.StandardButton.Cancel)
+    assert said.startswith(MEMORY_ONLY)
+    assert window.isVisible()
+    assert window.status_label.text() == MEMORY_ONLY
+    assert "typed" in window.composition().body
+    assert not window.close()  # nothing changed since: it asks again
+    answer(qtbot, window, QMessageBox.StandardButton.Discard)
+    assert not window.isVisible()
+    assert env.services().mailbox.store.drafts("other") == []
+
+
+def test_discard_closes_a_window_deleted_on_close(qtbot: Any, env: Env) -> None:
+    window = memory_only_composer(qtbot, env)
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # as the main window opens it
+    qtbot.keyClicks(window.body_edit, "typed")
+    qtbot.waitUntil(lambda: window.status_label.text() == MEMORY_ONLY, timeout=WAIT)
+    window.close()
+    with qtbot.waitSignal(window.destroyed, timeout=WAIT):
+        answer(qtbot, window, QMessageBox.StandardButton.Discard)
+
+
+def test_an_empty_composer_closes_without_asking(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    window.encrypt_box.setChecked(True)  # a choice is not a message
+    assert window.close()
+    assert window.discard_question is None
+    assert not window.isVisible()
+    qtbot.waitUntil(lambda: not env.bridge.is_busy(), timeout=WAIT)
+    assert env.services().mailbox.store.drafts("local") == []
+
+
+def test_a_saved_unencrypted_draft_closes_without_asking(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    with qtbot.waitSignal(window.draft_saved, timeout=WAIT):
+        qtbot.keyClicks(window.body_edit, "saved")
+    assert window.close()
+    assert window.discard_question is None
+    assert not window.isVisible()
+
+
+def test_changes_since_the_last_save_are_saved_before_closing(qtbot: Any, env: Env) -> None:
+    window = open_composer(qtbot, env)
+    with qtbot.waitSignal(window.draft_saved, timeout=WAIT):
+        qtbot.keyClicks(window.body_edit, "first")
+    qtbot.keyClicks(window.body_edit, " and later")
+    assert not window.close()  # waits for the save
+    assert window.isVisible()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT)
+    assert window.discard_question is None
+    (draft,) = env.services().mailbox.store.drafts("local")
+    assert b"first and later" in draft.raw
+
+
+def test_a_draft_that_cannot_be_saved_on_closing_is_asked_about(
+    qtbot: Any, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise ComposeError("a header cannot be written: <b>x</b>")
+
+    window = open_composer(qtbot, env)
+    monkeypatch.setattr(composer_module, "save_draft", refused)
+    qtbot.keyClicks(window.body_edit, "unsaved")
+    window.close()
+    said = answer(qtbot, window, QMessageBox.StandardButton.Cancel)
+    assert said.startswith("Draft not saved: a header cannot be written: <b>x</b>")
+    assert window.isVisible()
+    monkeypatch.undo()
+    qtbot.keyClicks(window.body_edit, " now")
+    window.close()  # saved this time: it closes without asking
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT)
+    (draft,) = env.services().mailbox.store.drafts("local")
+    assert b"unsaved now" in draft.raw
+
+
+# -- reopening a draft ---------------------------------------------------------------------
+
+
+def test_a_reopened_draft_keeps_its_choices_and_replaces_itself(qtbot: Any, env: Env) -> None:
+    env.account(sign_by_default=True)
+    services = env.services()
+    c = Composition("local", to=(BOB,), subject="Again", body="draft text", sign=False)
+    saved = save_draft(services, c, now=NOW)
+    assert saved.draft_id is not None
+    reopened = composition_from_draft(services, "local", saved.draft_id, now=NOW)
+    window = open_composer(qtbot, env, reopened)
+    assert not window.sign_box.isChecked()  # as saved, not the account's default
+    assert window.body_edit.toPlainText() == "draft text"
+    assert window.close()  # unchanged and stored: nothing to ask
+    window = open_composer(qtbot, env, reopened)
+    with qtbot.waitSignal(window.draft_saved, timeout=WAIT) as again:
+        qtbot.keyClicks(window.body_edit, " more")
+    assert again.args == [saved.draft_id]
+    (draft,) = env.services().mailbox.store.drafts("local")
+    assert b" moredraft text" in draft.raw  # typed where the cursor starts: at the top

@@ -6,6 +6,8 @@ The pieces live in small modules, gathered here:
 - :mod:`~inbox_app.services.compose_security`: the account's :class:`SecurityPolicy`, each
   recipient's :class:`RecipientState`, :func:`blocking_reason`
 - :mod:`~inbox_app.services.compose_reply`: :func:`reply_to`, :func:`forward_of`
+- :mod:`~inbox_app.services.compose_drafts`: :func:`drafts` (:class:`DraftInfo`),
+  :func:`composition_from_draft`
 
 and the two use cases that touch the disk and the network: :func:`send` (through the
 outbox) and :func:`save_draft`.
@@ -22,6 +24,13 @@ from pathlib import Path
 from inbox_app.errors import InboxError, one_line
 from inbox_app.services.app import InboxServices
 from inbox_app.services.attachments import safe_filename
+from inbox_app.services.compose_drafts import (
+    UNREADABLE,
+    DraftInfo,
+    composition_from_draft,
+    drafts,
+    with_draft_options,
+)
 from inbox_app.services.compose_message import (
     AttachedFile,
     ComposeError,
@@ -134,7 +143,7 @@ def save_draft(
         StorageError: the local store could not be written.
     """
     account = services.accounts.get(c.account)
-    raw = build_message(c, from_address=account.email, now=now)
+    raw = with_draft_options(build_message(c, from_address=account.email, now=now), c)
     prepared = services.sender.prepare_draft(c.account, raw, encrypted=c.encrypt, now=now)
     store = services.mailbox.store
     if prepared is None:
@@ -154,9 +163,11 @@ def save_draft(
 
 __all__ = [
     "MEMORY_ONLY",
+    "UNREADABLE",
     "AttachedFile",
     "ComposeError",
     "Composition",
+    "DraftInfo",
     "DraftSaved",
     "RecipientState",
     "RecipientStatus",
@@ -165,6 +176,8 @@ __all__ = [
     "bare_address",
     "blocking_reason",
     "build_message",
+    "composition_from_draft",
+    "drafts",
     "forward_of",
     "html_to_text",
     "is_valid_address",

@@ -7,6 +7,11 @@ certificate states are refreshed shortly after the recipient fields change, and 
 is saved shortly after any change, locally; closing the window also puts it in a server
 account's Drafts folder (encrypted to the sender when the message is to be encrypted).
 
+Closing never loses what was written without asking: changes not saved yet (typed since the
+last save, or a save still running) are saved first, and the window closes once they are
+stored. When they cannot be (a draft kept in memory only, a failed save) the window asks
+"Discard this message?" (Discard or Cancel; a window-modal box, so nothing blocks).
+
 Nothing typed here or read from a certificate is ever shown as markup: labels are plain
 text and tool tips go through :func:`~inbox_app.ui.models.certificates.plain_tooltip`.
 
@@ -32,6 +37,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QStyle,
@@ -155,6 +161,11 @@ class ComposerWindow(QWidget):
         self._draft_id = start.draft_id
         self._saving = False
         self._dirty = False
+        # The last save finished stored what it was given (a reopened draft starts stored).
+        self._saved = start.draft_id is not None
+        self._closing = False  # closing waits for its save
+        self._leaving = False  # the close may go ahead: saved, or discarded
+        self._question: QMessageBox | None = None
         self._sending = False
         self._done = False  # in the outbox: nothing more to save or send
         self._closed = False
@@ -314,6 +325,11 @@ class ComposerWindow(QWidget):
     def draft_id(self) -> int | None:
         return self._draft_id
 
+    @property
+    def discard_question(self) -> QMessageBox | None:
+        """The open "Discard this message?" box, if closing is asking it now."""
+        return self._question
+
     # ------------------------------------------------------------------ policy
 
     def _policy_loaded(self, rules: SecurityPolicy) -> None:
@@ -321,15 +337,19 @@ class ComposerWindow(QWidget):
             return
         self._policy = rules
         self.from_label.setText(rules.address)
-        # The toggles start from the policy; a reply may already ask for more (encrypted
-        # when the original was), never for less than the policy requires.
-        start = rules.apply(
-            dataclasses.replace(
-                self._start,
-                sign=self._start.sign or rules.sign_default,
-                encrypt=self._start.encrypt or rules.encrypt_default,
+        if self._start.draft_id is not None:
+            # A reopened draft: its toggles are the user's choice, kept as they were saved.
+            start = rules.apply(self._start)
+        else:
+            # The toggles start from the policy; a reply may already ask for more (encrypted
+            # when the original was), never for less than the policy requires.
+            start = rules.apply(
+                dataclasses.replace(
+                    self._start,
+                    sign=self._start.sign or rules.sign_default,
+                    encrypt=self._start.encrypt or rules.encrypt_default,
+                )
             )
-        )
         for box, value in ((self.sign_box, start.sign), (self.encrypt_box, start.encrypt)):
             box.blockSignals(True)
             box.setChecked(value)
@@ -422,14 +442,16 @@ class ComposerWindow(QWidget):
 
     @Slot()
     def _save_draft(self) -> None:
-        if self._done or self._closed or not self._dirty:
+        if self._done or self._closed or self._closing or not self._dirty:
             return
         if self._saving:
             self._draft_timer.start()  # one save at a time; this change waits for it
             return
         self._saving = True
         self._dirty = False
-        self._start_save(self.composition(), upload=False, on_done=self._draft_done)
+        self._start_save(
+            self.composition(), upload=False, on_done=self._draft_done, on_error=self._draft_failed
+        )
 
     def _start_save(
         self,
@@ -437,6 +459,7 @@ class ComposerWindow(QWidget):
         *,
         upload: bool,
         on_done: Callable[[DraftSaved | None], None],
+        on_error: Callable[[BaseException], None] | None = None,
     ) -> None:
         shared = self._shared
         moment = self._now()
@@ -449,12 +472,12 @@ class ComposerWindow(QWidget):
             shared.draft_id = saved.draft_id
             return saved
 
-        if upload:
+        if on_error is None:
             # The last save, as the window closes: nobody is left to reset; a failure is
             # the bridge's to show, and a bug goes to the crash report as it is.
             self._bridge.run(job, on_done)
         else:
-            self._bridge.run(_guarded(job), on_done, self._draft_failed)
+            self._bridge.run(_guarded(job), on_done, on_error)
 
     def _draft_done(self, saved: DraftSaved | None) -> None:
         self._saving = False
@@ -462,6 +485,7 @@ class ComposerWindow(QWidget):
             return
         # None when the draft could not be kept encrypted: this window holds the only copy.
         self._draft_id = saved.draft_id
+        self._saved = saved.stored
         self.status_label.setText(saved.detail)
         if saved.draft_id is not None:
             self.draft_saved.emit(saved.draft_id)
@@ -470,6 +494,7 @@ class ComposerWindow(QWidget):
 
     def _draft_failed(self, error: BaseException) -> None:
         self._saving = False
+        self._saved = False
         self._report_bug(error)
         if not self._closed:
             self.status_label.setText(f"Draft not saved: {one_line(str(error))}")
@@ -579,15 +604,125 @@ class ComposerWindow(QWidget):
     # ------------------------------------------------------------------ closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Keep what was written: the draft is saved (and uploaded) one last time."""
+        """Keep what was written: saved (and uploaded) one last time, or asked about.
+
+        With nothing unsaved the window closes at once (the draft is saved and uploaded one
+        last time on the way). Otherwise the close waits: the draft is saved, and the window
+        closes when it is stored, or asks "Discard this message?" when it cannot be.
+        ``close()`` returns False meanwhile.
+        """
+        if not self._closed and not self._leaving:
+            if self._closing or self._question is not None:
+                event.ignore()  # already saving, or asking
+                return
+            if not self._nothing_to_lose():
+                event.ignore()
+                self._save_before_closing()
+                return
+            self._last_save()
         self._draft_timer.stop()
         self._check_timer.stop()
-        if not self._closed and not self._done and not self._sending:
-            composition = self.composition()
-            if not composition.is_empty() or self._draft_id is not None:
-                self._start_save(composition, upload=True, on_done=_ignore)
         self._closed = True
         super().closeEvent(event)
+
+    def _nothing_to_lose(self) -> bool:
+        """Whether closing now loses nothing: sent, empty, or its latest text is stored."""
+        if self._done or self._sending:
+            return True  # the outbox has it (or will have it, or says why not)
+        if self.composition().is_empty() and self._draft_id is None:
+            return True
+        return self._saved and not self._dirty and not self._saving
+
+    def _last_save(self) -> None:
+        """Save (and upload) the stored draft once more as the window goes; nobody waits."""
+        if self._done or self._sending:
+            return
+        composition = self.composition()
+        if not composition.is_empty() or self._draft_id is not None:
+            self._start_save(composition, upload=True, on_done=_ignore)
+
+    def _save_before_closing(self) -> None:
+        # Queued behind a save still running, if any: jobs run one at a time, in order.
+        self._closing = True
+        self._dirty = False
+        self._draft_timer.stop()
+        self.status_label.setText("Saving the draft…")
+        self._start_save(
+            self.composition(),
+            upload=True,
+            on_done=self._saved_before_closing,
+            on_error=self._not_saved_before_closing,
+        )
+
+    def _saved_before_closing(self, saved: DraftSaved | None) -> None:
+        self._closing = False
+        if self._closed:
+            return
+        if saved is None:  # sent meanwhile: the outbox has it
+            self._leave()
+            return
+        self._draft_id = saved.draft_id
+        self._saved = saved.stored
+        self.status_label.setText(saved.detail)
+        if saved.draft_id is not None:
+            self.draft_saved.emit(saved.draft_id)
+        if self._dirty:  # changed while it was being saved: save that too
+            self._save_before_closing()
+        elif saved.stored or self.composition().is_empty():
+            self._leave()
+        else:
+            self._ask_discard(saved.detail)
+
+    def _not_saved_before_closing(self, error: BaseException) -> None:
+        self._closing = False
+        self._saved = False
+        self._report_bug(error)
+        if self._closed:
+            return
+        detail = f"Draft not saved: {one_line(str(error))}"
+        self.status_label.setText(detail)
+        if self.composition().is_empty():
+            self._leave()
+        else:
+            self._ask_discard(detail)
+
+    def _ask_discard(self, detail: str) -> None:
+        """Ask whether to close and lose the message; the answer comes to :meth:`_answered`."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Compose")
+        box.setText("Discard this message?")
+        box.setInformativeText(f"{one_line(detail)}.\nClosing the window loses what you wrote.")
+        # After the texts: the format applies to both labels (the detail can quote a header).
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self._answered)
+        self._question = box
+        box.open()  # window-modal, and returns at once: no nested event loop
+
+    @Slot()
+    def _answered(self) -> None:
+        box, self._question = self._question, None
+        if box is None or self._closed:
+            return
+        clicked = box.clickedButton()
+        if (
+            clicked is not None
+            and box.standardButton(clicked) == QMessageBox.StandardButton.Discard
+        ):
+            self._leave()
+        elif self._dirty:
+            self._draft_timer.start()  # kept open: autosave goes on
+
+    def _leave(self) -> None:
+        """Close for good: what could be kept is kept, or the user chose to discard it."""
+        self._leaving = True
+        self.close()
 
 
 def _ignore(_: object) -> None:
