@@ -24,6 +24,7 @@ from inbox_app.services.compose import (
     AttachedFile,
     ComposeError,
     Composition,
+    DraftInfo,
     RecipientState,
     SecurityPolicy,
     attachment_from_file,
@@ -671,8 +672,10 @@ def test_a_draft_the_server_cannot_take_stays_local(services: InboxServices) -> 
 # -- drafts read back --------------------------------------------------------------------
 
 
-def written(services: InboxServices, *, encrypt: bool, sign: bool = True) -> Composition:
-    """Everything a draft can hold, saved; returns it with its draft id."""
+def written(
+    services: InboxServices, *, encrypt: bool, sign: bool = True
+) -> tuple[Composition, int]:
+    """Everything a draft can hold, saved: returns it (with its draft id) and the id."""
     c = Composition(
         "local",
         to=('"Doe, John" <john@example.net>', f"Bob <{BOB}>"), cc=("carol@example.net",),
@@ -685,55 +688,53 @@ def written(services: InboxServices, *, encrypt: bool, sign: bool = True) -> Com
         references=("<first@example.org>",),
     )  # fmt: skip
     saved = save_draft(services, c, now=NOW)
-    assert saved.stored
-    return dataclasses.replace(c, draft_id=saved.draft_id)
+    assert saved.draft_id is not None
+    return dataclasses.replace(c, draft_id=saved.draft_id), saved.draft_id
 
 
 @pytest.mark.parametrize("encrypt", [False, True])
 def test_a_draft_reopens_as_it_was_written(services: InboxServices, encrypt: bool) -> None:
-    c = written(services, encrypt=encrypt)
-    assert c.draft_id is not None
-    reopened = composition_from_draft(services, "local", c.draft_id, now=NOW)
+    c, draft_id = written(services, encrypt=encrypt)
+    reopened = composition_from_draft(services, "local", draft_id, now=NOW)
     assert reopened == c
     # Saved again from there, it replaces the same draft and reopens the same.
     again = save_draft(services, dataclasses.replace(reopened, body="changed"), now=NOW)
-    assert again.draft_id == c.draft_id
+    assert again.draft_id == draft_id
     assert len(services.mailbox.store.drafts("local")) == 1
-    reopened = composition_from_draft(services, "local", c.draft_id, now=NOW)
+    reopened = composition_from_draft(services, "local", draft_id, now=NOW)
     assert reopened == dataclasses.replace(c, body="changed")
 
 
 def test_a_reopened_draft_keeps_sign_off(services: InboxServices) -> None:
-    c = written(services, encrypt=True, sign=False)
-    assert c.draft_id is not None
-    reopened = composition_from_draft(services, "local", c.draft_id, now=NOW)
+    _, draft_id = written(services, encrypt=True, sign=False)
+    reopened = composition_from_draft(services, "local", draft_id, now=NOW)
     assert (reopened.sign, reopened.encrypt) == (False, True)
 
 
 def test_drafts_are_listed_with_subjects_decrypted(services: InboxServices) -> None:
-    clear = written(services, encrypt=False)
-    secret = written(services, encrypt=True)
-    empty = save_draft(services, Composition("local"), now=NOW)
+    _, clear = written(services, encrypt=False)
+    _, secret = written(services, encrypt=True)
+    empty = save_draft(services, Composition("local"), now=NOW).draft_id
     listed = drafts(services, "local", now=NOW)
-    assert {info.id for info in listed} == {clear.draft_id, secret.draft_id, empty.draft_id}
-    by_id = {info.id: info for info in listed}
+    assert {info.id for info in listed} == {clear, secret, empty}
+    by_id: dict[int | None, DraftInfo] = {info.id: info for info in listed}
     recipients = ("john@example.net", BOB, "carol@example.net", "dave@example.com")
-    for c, encrypted in ((clear, False), (secret, True)):
-        info = by_id[c.draft_id]
+    for draft_id, encrypted in ((clear, False), (secret, True)):
+        info = by_id[draft_id]
         assert (info.subject, info.recipients) == ("Grüße zum Plan", recipients)
         assert info.encrypted is encrypted
         assert info.readable
         assert info.updated_at.tzinfo is not None
-    assert by_id[empty.draft_id].subject == ""
-    assert by_id[empty.draft_id].recipients == ()
+    assert by_id[empty].subject == ""
+    assert by_id[empty].recipients == ()
     stored = {d.id: d.raw for d in services.mailbox.store.drafts("local")}
-    assert b"Plan" in stored[clear.draft_id]
-    assert b"Plan" not in stored[secret.draft_id]  # the subject is protected on disk
+    assert b"Plan" in stored[clear]
+    assert b"Plan" not in stored[secret]  # the subject is protected on disk
     assert drafts(services, "other", now=NOW) == []
 
 
 def test_a_draft_that_cannot_be_read_is_listed_as_such(services: InboxServices) -> None:
-    secret = written(services, encrypt=True)
+    _, secret = written(services, encrypt=True)
     store = services.mailbox.store
     (stored,) = store.drafts("local")
     damaged = stored.raw[: len(stored.raw) // 2]  # the CMS cut short
@@ -747,7 +748,7 @@ def test_a_draft_that_cannot_be_read_is_listed_as_such(services: InboxServices) 
     assert not by_id[damaged_id].readable
     assert by_id[damaged_id].encrypted
     assert by_id[damaged_id].recipients[:2] == ("john@example.net", BOB)  # outer copies
-    assert by_id[secret.draft_id].readable
+    assert by_id[secret].readable
     assert by_id[hostile_id].readable
     with pytest.raises(ComposeError, match=r"^this draft cannot be read: "):
         composition_from_draft(services, "local", damaged_id, now=NOW)
@@ -758,8 +759,8 @@ def test_a_draft_that_cannot_be_read_is_listed_as_such(services: InboxServices) 
     # Another keyring (the key cannot be unwrapped): listed, unreadable, no crash.
     elsewhere = InboxServices(services.home, MemorySecretStore())
     by_id = {info.id: info for info in drafts(elsewhere, "local", now=NOW)}
-    assert by_id[secret.draft_id].subject == UNREADABLE
-    assert by_id[secret.draft_id].encrypted
+    assert by_id[secret].subject == UNREADABLE
+    assert by_id[secret].encrypted
     assert by_id[hostile_id].readable
     with pytest.raises(InboxError, match="keyring"):  # user-facing: it can be fixed
-        composition_from_draft(elsewhere, "local", secret.draft_id, now=NOW)
+        composition_from_draft(elsewhere, "local", secret, now=NOW)

@@ -692,7 +692,8 @@ class ComposerWindow(QWidget):
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Compose")
         box.setText("Discard this message?")
-        box.setInformativeText(f"{one_line(detail)}.\nClosing the window loses what you wrote.")
+        reason = one_line(detail).rstrip(".")
+        box.setInformativeText(f"{reason}.\nClosing the window loses what you wrote.")
         # After the texts: the format applies to both labels (the detail can quote a header).
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setStandardButtons(
