@@ -423,3 +423,27 @@ def test_a_deselected_current_row_is_not_acted_on(qtbot, demo: Demo) -> None:
         QItemSelectionModel.SelectionFlag.Deselect | QItemSelectionModel.SelectionFlag.Rows,
     )
     assert [m.uid for m in window.selected_messages()] == [window.messages.summary(1).uid]
+
+
+def test_a_saved_draft_reopens_from_the_drafts_dialog(qtbot, demo: Demo) -> None:
+    window = demo.window
+    composer = window.compose()
+    assert composer is not None
+    qtbot.waitUntil(composer.encrypt_box.isEnabled, timeout=WAIT)
+    composer.to_edit.setText("alice@demo.inbox.example")
+    composer.subject_edit.setText("Half-written plan")
+    with qtbot.waitSignal(composer.draft_saved, timeout=WAIT):
+        composer.body_edit.setPlainText("To be continued.")
+    composer.close()
+    qtbot.waitUntil(lambda: not window.composers(), timeout=WAIT)
+
+    dialog = window.show_drafts()
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.selected() is not None, timeout=WAIT)
+    assert dialog.selected().subject == "Half-written plan"
+    dialog.open_selected()
+    qtbot.waitUntil(lambda: bool(window.composers()), timeout=WAIT)
+    reopened = window.composers()[-1]
+    assert reopened.subject_edit.text() == "Half-written plan"
+    assert "To be continued." in reopened.body_edit.toPlainText()
+    reopened.close()

@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
             "Certificates…", self.show_certificates, "Ctrl+Shift+C"
         )
         self.account_action = self._action("Add account…", self.add_account)
+        self.drafts_action = self._action("Drafts…", self.show_drafts, "Ctrl+Shift+D")
         self.search_action = self._action(
             "Search", self._focus_search, QKeySequence.StandardKey.Find
         )
@@ -256,7 +257,13 @@ class MainWindow(QMainWindow):
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        for action in (self.new_action, self.open_action, self.account_action, self.quit_action):
+        for action in (
+            self.new_action,
+            self.drafts_action,
+            self.open_action,
+            self.account_action,
+            self.quit_action,
+        ):
             file_menu.addAction(action)
         message_menu = menu.addMenu("&Message")
         for action in (
@@ -657,6 +664,29 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Sent: {outcome}")
         self.sync_all()
 
+    def show_drafts(self) -> QWidget | None:
+        """The saved drafts of the current account; one opens in a composer."""
+        from inbox_app.ui.dialogs.drafts import DraftsDialog  # noqa: PLC0415
+
+        account = self.current_account()
+        if account is None:
+            return None
+        dialog = DraftsDialog(self._bridge, account, self, now=self._clock)
+        dialog.open_requested.connect(lambda draft_id: self._open_draft(account, draft_id))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _open_draft(self, account: str, draft_id: int) -> None:
+        clock = self._clock
+
+        def job(services: InboxServices) -> Composition:
+            from inbox_app.services.compose import composition_from_draft  # noqa: PLC0415
+
+            return composition_from_draft(services, account, draft_id, now=clock())
+
+        self._bridge.run(job, self._compose_reply)
+
     def show_certificates(self) -> QWidget:
         from inbox_app.ui.dialogs.certificates import CertificateManager  # noqa: PLC0415
 
@@ -755,11 +785,16 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        for composer in list(self._composers):
+            composer.close()
+        if any(composer.isVisible() for composer in self._composers):
+            # A composer is saving its draft or asking whether to discard it: the window
+            # stays until that is settled (closing it again then quits).
+            event.ignore()
+            return
         self._timer.stop()
         if self._push is not None:
             self._push.stop()
-        for composer in list(self._composers):
-            composer.close()
         super().closeEvent(event)
 
 
