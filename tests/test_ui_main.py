@@ -350,6 +350,12 @@ def test_a_dropped_profile_opens_its_flow(qtbot, demo: Demo, tmp_path: Path) -> 
     demo.window.dropEvent(event)
     qtbot.waitUntil(lambda: demo.window.opened_file_kind == "profile", timeout=WAIT)
     _dialog(demo.window, InstallProfileDialog)
+    # The other file is neither a certificate, a profile nor a message: one clear line.
+    qtbot.waitUntil(lambda: bool(demo.window.errors.shown), timeout=WAIT)
+    assert "x.txt" in demo.window.errors.shown[-1]
+    for box in QApplication.topLevelWidgets():
+        if box.isVisible() and box.windowTitle() == "Cannot open file":
+            box.close()
 
 
 def test_the_list_shows_a_signature_as_unchecked_until_opened_then_its_verdict(

@@ -50,15 +50,16 @@ _WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|(com|lpt)[\d¹²³])\s*(\..*)?
 _MAX_NAME_BYTES = 200
 # What "Open" may hand to the desktop, by extension: documents, pictures and sound that
 # their usual programs show rather than run. An allow-list, because a list of the dangerous
-# types is never complete (.library-ms, .terminal, .fileloc...). Office documents only in
-# their macro-free formats (not .docm, .xlsm or the old binary .doc/.xls). Not web pages
+# types is never complete (.library-ms, .terminal, .fileloc...). Not web pages
 # (html, svg, xhtml, mht: a browser would load their remote content), not archives (one
 # double-click from running what they hold), not certificates or profiles (the system's
-# installer would take them, not this application's). Anything else can still be saved.
+# installer would take them, not this application's). Not office documents either: they
+# can fetch remote templates and images when opened, and a copy we write carries no
+# "downloaded from the internet" mark, so Office would not open it in Protected View.
+# Anything else can still be saved, and opened from there knowingly.
 _OPENABLE = frozenset(
     {
         "pdf", "txt", "csv", "ics", "vcf",
-        "docx", "xlsx", "pptx", "odt", "ods", "odp",
         "png", "jpg", "jpeg", "gif", "webp", "bmp", "heic", "tif", "tiff",
         "mp3", "m4a", "wav", "ogg", "mp4", "mov", "webm",
     }

@@ -847,10 +847,7 @@ def _by_folder(summaries: list[MessageSummary]) -> dict[tuple[str, str], list[in
     return groups
 
 
-DROPPABLE_SUFFIXES = (".p12", ".pfx", ".mobileconfig", ".eml")
-
-
 def _dropped_files(mime: QMimeData) -> list[Path]:
-    """Local files with a suffix the app opens (others are not accepted)."""
-    paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
-    return [path for path in paths if path.suffix.lower() in DROPPABLE_SUFFIXES]
+    """The local files of a drop; open_path() tells by content what each one is (a
+    .p12 saved as .bin still installs) and says in one line when it is none of them."""
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
