@@ -613,3 +613,25 @@ def test_dates_shown_in_local_time(reader: ReaderView) -> None:
     when = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
     reader.show_message(OpenedMessage(Report(), MessageHeaders(date=when), text="x"))
     assert reader.header_text()["date"] == f"{when.astimezone():%Y-%m-%d %H:%M}"
+
+
+def test_a_huge_body_is_cut_so_the_window_does_not_freeze(qtbot, bridge: Bridge) -> None:
+    import time
+
+    from inbox_app.services.reading import MessageHeaders, OpenedMessage
+    from inbox_app.smime.report import Report
+    from inbox_app.ui.views import reader as reader_module
+
+    view = reader_module.ReaderView(bridge)
+    qtbot.addWidget(view)
+    text = "a line of a very long message\n" * 700_000  # ~21 MB
+    for opened in (
+        OpenedMessage(Report(), MessageHeaders(subject="big"), text=text),
+        OpenedMessage(Report(), MessageHeaders(subject="big"), html="<p>" + text + "</p>"),
+    ):
+        started = time.perf_counter()
+        view.show_message(opened)
+        assert time.perf_counter() - started < 1.0
+        shown = view.body.toPlainText()
+        assert len(shown) < reader_module.DISPLAY_LIMIT + 500
+        assert "more are not shown" in shown
