@@ -764,3 +764,14 @@ def test_a_draft_that_cannot_be_read_is_listed_as_such(services: InboxServices) 
     assert by_id[hostile_id].readable
     with pytest.raises(InboxError, match="keyring"):  # user-facing: it can be fixed
         composition_from_draft(elsewhere, "local", secret, now=NOW)
+
+
+def test_a_huge_original_is_quoted_in_part() -> None:
+    from inbox_app.services.compose_reply import QUOTE_LIMIT, original_text
+    from inbox_app.services.reading import MessageHeaders, OpenedMessage
+    from inbox_app.smime.report import Report
+
+    opened = OpenedMessage(Report(), MessageHeaders(subject="big"), text="x" * (QUOTE_LIMIT * 3))
+    text = original_text(opened)
+    assert len(text) < QUOTE_LIMIT + 100
+    assert text.endswith("more characters not quoted]")

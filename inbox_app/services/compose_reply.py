@@ -129,13 +129,23 @@ def forwarded(opened: OpenedMessage) -> str:
     return "\n".join([FORWARD_SEPARATOR, *block, "", text]) + "\n"
 
 
+# Characters of the original a reply or forward quotes: the composer lays its body out on
+# the GUI thread, and nobody edits a 20 MB quote.
+QUOTE_LIMIT = 500_000
+
+
 def original_text(opened: OpenedMessage) -> str:
-    """The root content as plain text: the text body, else the HTML body as text."""
+    """The root content as plain text: the text body, else the HTML body as text; cut
+    (with a note) past :data:`QUOTE_LIMIT` characters."""
     if opened.text is not None and opened.text.strip():
-        return opened.text
-    if opened.html:
-        return html_to_text(opened.html)
-    return opened.text or ""
+        text = opened.text
+    elif opened.html:
+        text = html_to_text(opened.html)
+    else:
+        text = opened.text or ""
+    if len(text) <= QUOTE_LIMIT:
+        return text
+    return text[:QUOTE_LIMIT] + f"\n[… {len(text) - QUOTE_LIMIT:,} more characters not quoted]"
 
 
 def attribution(opened: OpenedMessage) -> str:
