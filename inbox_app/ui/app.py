@@ -47,7 +47,9 @@ def run(
     """Run the GUI until its window closes; returns the process exit code."""
     if self_test:
         return run_self_test()
-    if screenshots is not None or _needs_offscreen():
+    if _needs_offscreen():
+        # Screenshots work either way: in a real window on a display (Xvfb too), or
+        # offscreen where there is none.
         if screenshots is None:
             sys.stderr.write(
                 "inbox-app: no display found: running offscreen (Ctrl+C quits; "
