@@ -55,6 +55,14 @@ class InboxServices:
     def profiles(self) -> ProfileRegistry:
         return ProfileRegistry(self.home, self.keystore)
 
+    def close(self) -> None:
+        """Close what these services opened (the store's connection, if it was opened).
+
+        Call it on the thread that used them: the store is not shared between threads.
+        """
+        if "mailbox" in vars(self):  # built on first use (cached_property)
+            self.mailbox.store.close()
+
     def apply_profile_accounts(self, profile: InstalledProfile) -> list[str]:
         """Create or update the mail accounts an installed profile brings."""
         return apply_profile_accounts(self.accounts, profile)

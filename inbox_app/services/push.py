@@ -89,5 +89,4 @@ class PushWatcher:
                 if changed and not self._stop.is_set():
                     self._on_change(account)
         finally:
-            if "mailbox" in vars(services):
-                services.mailbox.store.close()
+            services.close()

@@ -71,5 +71,5 @@ class Runtime:
         self._executor.shutdown(wait=wait, cancel_futures=not wait)
 
     def _close_services(self) -> None:
-        if self._services is not None and "mailbox" in vars(self._services):
-            self._services.mailbox.store.close()
+        if self._services is not None:
+            self._services.close()
